@@ -1,0 +1,203 @@
+"""Markdown structure: mistune's block AST walked into one Block per source line.
+
+mistune gives the structure (headings, lists and their nesting, paragraphs, code,
+quotes, tables, HTML) but no positions, so each text line of a token is matched
+forward against the source to recover its 1-based line number. Extraction works
+on these Blocks only, never on raw text, so code, math and HTML cannot yield cards.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import mistune
+
+_MD = mistune.create_markdown(renderer=None, plugins=["table", "math"])
+_LIST_MARKER = re.compile(r"^([-*+]|\d{1,3}[.)])\s+")
+_HEADING_NUM = re.compile(r"^\d{1,3}(?:\.\d{1,3})*[.)]?\s+")
+MAX_NESTING = 200  # deeper structures are flattened: protects the walker from hostile input
+
+
+@dataclass(slots=True)
+class Block:
+    line: int  # 1-based line in the file
+    kind: str  # heading | para | item | code | quote | table | html | math
+    text: str  # the line's text without list/heading/quote markers and indentation
+    depth: int = -1  # list nesting depth, -1 outside lists
+    item: int = -1  # id of the list item this line belongs to
+    parent: int = -1  # id of the enclosing list item of that item
+    first: bool = False  # the line that starts its list item
+    ordered: bool = False
+    level: int = 0  # heading level
+    group: int = 0  # id of the paragraph / text chunk the line belongs to
+    col: int = 0  # indentation column of the source line (tabs count 4)
+    headings: tuple[str, ...] = ()
+    cells: list[str] = field(default_factory=list)
+    blank_before: bool = False
+
+
+def _col(line: str) -> int:
+    n = 0
+    for ch in line:
+        if ch == " ":
+            n += 1
+        elif ch == "\t":
+            n += 4 - n % 4
+        else:
+            break
+    return n
+
+
+class _Walker:
+    def __init__(self, src: str):
+        self.lines = src.split("\n")
+        self.cursor = 0
+        self.blocks: list[Block] = []
+        self.headings: list[tuple[int, str]] = []
+        self.items = 0
+        self.groups = 0
+
+    # -- line mapping -----------------------------------------------------------------
+    def find(self, text: str, window: int = 400) -> int:
+        """Index of the next source line that carries `text`; advances the cursor."""
+        t = text.strip()
+        if not t:
+            return self.cursor
+        end = min(len(self.lines), self.cursor + window)
+        for i in range(self.cursor, end):
+            s = self.lines[i].rstrip()
+            if s.endswith(t) or (t in s):
+                self.cursor = i + 1
+                return i
+        return min(self.cursor, max(len(self.lines) - 1, 0))
+
+    def add(self, idx: int, kind: str, text: str, **kw) -> Block:
+        src = self.lines[idx] if 0 <= idx < len(self.lines) else ""
+        blank = idx > 0 and not self.lines[idx - 1].strip()
+        b = Block(line=idx + 1, kind=kind, text=text, col=_col(src),
+                  headings=tuple(h for _, h in self.headings), blank_before=blank, **kw)
+        self.blocks.append(b)
+        return b
+
+    # -- tokens -----------------------------------------------------------------------
+    def walk(self, tokens: list[dict], depth: int = -1, item: int = -1, parent: int = -1,
+             quote: bool = False, nesting: int = 0) -> None:
+        for tok in tokens:
+            t = tok.get("type")
+            if t == "heading" and not quote and depth < 0:
+                text = tok.get("text", "").strip()
+                idx = self.find(text.split("\n")[-1] if text else "")
+                level = tok.get("attrs", {}).get("level", 1)
+                while self.headings and self.headings[-1][0] >= level:
+                    self.headings.pop()
+                self.add(idx, "heading", text, level=level)
+                self.headings.append((level, text))
+            elif t in ("paragraph", "block_text", "heading"):
+                self.text_chunk(tok.get("text", ""), "quote" if quote else ("item" if item >= 0 else "para"),
+                                depth, item, parent, first=False)
+            elif t == "list":
+                if nesting > MAX_NESTING:
+                    continue
+                d = tok.get("attrs", {}).get("depth", 0)
+                ordered = tok.get("attrs", {}).get("ordered", False)
+                for child in tok.get("children", []):
+                    self.items += 1
+                    iid = self.items
+                    kids = child.get("children", [])
+                    first_done = False
+                    for k in kids:
+                        if k.get("type") in ("block_text", "paragraph") and not first_done:
+                            self.text_chunk(k.get("text", ""), "quote" if quote else "item", d, iid, item,
+                                            first=True, ordered=ordered)
+                            first_done = True
+                        else:
+                            self.walk([k], d, iid, item, quote, nesting + 1)
+            elif t == "block_quote":
+                self.walk(tok.get("children", []), depth, item, parent, True, nesting + 1)
+            elif t == "block_code":
+                raw = tok.get("raw", "")
+                marker = tok.get("marker")
+                if marker:
+                    start = self.cursor
+                    for i in range(self.cursor, min(len(self.lines), self.cursor + 400)):
+                        if self.lines[i].strip().startswith(marker[:3]):
+                            start = i
+                            break
+                    self.add(start, "code", raw)
+                    self.cursor = min(len(self.lines), start + raw.count("\n") + 2)
+                else:
+                    first = next((ln for ln in raw.split("\n") if ln.strip()), "")
+                    idx = self.find(first)
+                    self.add(idx, "code", raw)
+                    self.cursor = min(len(self.lines), idx + max(raw.count("\n"), 1))
+            elif t in ("block_html",):
+                raw = tok.get("raw", "")
+                first = next((ln for ln in raw.split("\n") if ln.strip()), "")
+                idx = self.find(first)
+                self.add(idx, "html", raw)
+                self.cursor = min(len(self.lines), idx + max(raw.rstrip("\n").count("\n") + 1, 1))
+            elif t == "block_math":
+                raw = tok.get("text", "") or tok.get("raw", "")
+                first = next((ln for ln in raw.split("\n") if ln.strip()), "$$")
+                idx = self.find(first)
+                self.add(idx, "math", raw)
+                self.cursor = min(len(self.lines), idx + raw.count("\n") + 1)
+            elif t == "table":
+                self.table(tok)
+            elif "children" in tok:
+                self.walk(tok["children"], depth, item, parent, quote, nesting + 1)
+
+    def text_chunk(self, text: str, kind: str, depth: int, item: int, parent: int, first: bool,
+                   ordered: bool = False) -> None:
+        self.groups += 1
+        for n, line in enumerate(text.rstrip("\n").split("\n")):
+            if not line.strip():
+                continue
+            idx = self.find(line)
+            k, d, it, par, fst = kind, depth, item, parent, first and n == 0
+            content = line.strip()
+            if not fst:
+                m = _LIST_MARKER.match(content)
+                if m and kind in ("para", "item"):
+                    # a list line mistune folded into a paragraph (over-indented or lazy): treat as an item
+                    self.items += 1
+                    par, it, k, fst = item, self.items, "item", True
+                    src_col = _col(self.lines[idx]) if idx < len(self.lines) else 0
+                    d = max(depth + 1, src_col // 2) if depth >= 0 else max(0, src_col // 4)
+                    ordered = m.group(1)[0].isdigit()
+                    content = content[m.end():]
+            self.add(idx, k, content, depth=d, item=it, parent=par, first=fst, ordered=ordered,
+                     group=self.groups)
+
+    def table(self, tok: dict) -> None:
+        rows: list[list[str]] = []
+        for part in tok.get("children", []):
+            if part.get("type") == "table_head":
+                rows.append([c.get("text", "") for c in part.get("children", [])])
+            else:
+                for row in part.get("children", []):
+                    rows.append([c.get("text", "") for c in row.get("children", [])])
+        for n, cells in enumerate(rows):
+            probe = next((c for c in cells if c.strip()), "|")
+            idx = self.find(probe)
+            b = self.add(idx, "table", " | ".join(cells), cells=[c.strip() for c in cells])
+            b.first = n == 0  # the header row
+            if n == 0:
+                self.cursor = min(len(self.lines), idx + 2)  # skip the |---| delimiter row
+
+
+def parse_blocks(text: str) -> list[Block]:
+    """Parse Markdown text into Blocks in document order."""
+    state = _MD.block.state_cls()
+    state.process(text if text.endswith("\n") else text + "\n")
+    _MD.block.parse(state)
+    w = _Walker(text)
+    try:
+        w.walk(state.tokens)
+    except RecursionError:
+        pass  # pathological nesting: keep what was walked
+    return w.blocks
+
+
+def strip_heading_number(text: str) -> str:
+    return _HEADING_NUM.sub("", text).strip()

@@ -1,0 +1,233 @@
+"""The `cards` command line. It only parses arguments and calls the modules that do the work."""
+from __future__ import annotations
+
+import csv
+import json
+import os
+import sys
+from collections import Counter
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .models import card_to_json
+from .rules import RuleError, RuleSet, load_rules
+
+EXIT_OK, EXIT_NOTHING, EXIT_USAGE = 0, 1, 2
+
+
+def _default_cache() -> Path:
+    base = os.environ.get("CARDS_CACHE_DIR")
+    if base:
+        return Path(base)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "cards"
+
+
+def _rules(rules_dir: Path | None) -> RuleSet:
+    if rules_dir is None and Path("rules").is_dir():
+        rules_dir = Path("rules")
+    try:
+        return load_rules(rules_dir)
+    except RuleError as exc:
+        click.echo(f"error: bad rule file: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+
+
+class _Progress:
+    """A progress bar on stderr, only on a terminal and not under --quiet."""
+
+    def __init__(self, total: int, quiet: bool):
+        self.bar = None
+        if not quiet and total >= 200 and sys.stderr.isatty():
+            self.bar = click.progressbar(length=total, label="reading notes", file=sys.stderr)
+            self.bar.__enter__()
+
+    def __call__(self, n: int) -> None:
+        if self.bar is not None:
+            self.bar.update(n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+
+
+def _build(paths, rules_dir, root, jobs, no_cache, quiet):
+    from .pipeline import build, collect
+    rs = _rules(rules_dir)
+    files, _ = collect(list(paths))
+    prog = _Progress(len(files), quiet)
+    try:
+        res = build(list(paths), rs, root=root, jobs=jobs, cache_dir=None if no_cache else _default_cache(),
+                    progress=prog)
+    finally:
+        prog.close()
+    return rs, res
+
+
+def _summarise_warnings(warnings, quiet: bool, limit: int = 5) -> None:
+    if not warnings or quiet:
+        return
+    kinds = Counter(w.kind for w in warnings)
+    parts = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
+    click.echo(f"{len(warnings)} warning{'s' if len(warnings) != 1 else ''} ({parts}):", err=True)
+    for w in warnings[:limit]:
+        click.echo(f"  {w}", err=True)
+    if len(warnings) > limit:
+        click.echo(f"  … and {len(warnings) - limit} more (run with --verbose to see all)", err=True)
+
+
+_common = [
+    click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path)),
+    click.option("--rules", "rules_dir", type=click.Path(path_type=Path, file_okay=False),
+                 help="Folder of rule files (default: ./rules when it exists)."),
+    click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None, help="Worker processes (default: cores)."),
+    click.option("--no-cache", is_flag=True, help="Ignore and do not write the cache of parsed notes."),
+    click.option("--quiet", "-q", is_flag=True, help="Print no progress or warnings summary."),
+    click.option("--verbose", "-v", is_flag=True, help="List every warning."),
+    click.option("--strict", is_flag=True, help="Treat warnings as a failure (exit 1)."),
+]
+
+
+def common(f):
+    for deco in reversed(_common):
+        f = deco(f)
+    return f
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="cards")
+def main() -> None:
+    """Turn Markdown study notes into Anki decks, without rewriting the notes.
+
+    \b
+    Quick start:
+      cards extract notes/ --explain     see what would become cards, and why
+      cards export notes/                write decks/<root>.apkg for Anki
+      cards rules check notes/           see which topic each card lands in
+    """
+
+
+@main.command()
+@common
+@click.option("--format", "fmt", type=click.Choice(["table", "jsonl", "csv"]), default="table", show_default=True)
+@click.option("--explain", is_flag=True, help="Show each card's pattern, line and topic rule, and every rejected "
+              "candidate with its reason.")
+def extract(paths, rules_dir, jobs, no_cache, quiet, verbose, strict, fmt, explain):
+    """Print the cards that PATHS would give.
+
+    PATHS are note files (any extension) or folders (walked for *.md and *.markdown,
+    skipping hidden folders such as .obsidian and .git).
+
+    \b
+    Examples:
+      cards extract notes/
+      cards extract notes/day-20.md --format jsonl > cards.jsonl
+      cards extract notes/ --explain
+    """
+    rs, res = _build(paths, rules_dir, None, jobs, no_cache, quiet)
+    out = click.get_text_stream("stdout")
+    if fmt == "jsonl":
+        for c in res.cards:
+            out.write(json.dumps(card_to_json(c), ensure_ascii=False) + "\n")
+    elif fmt == "csv":
+        w = csv.writer(out)
+        w.writerow(["term", "definition", "aliases", "deck", "tags", "path", "line", "rule", "guid"])
+        for c in res.cards:
+            w.writerow([c.term, c.definition, "; ".join(c.aliases), c.deck, " ".join(c.tags), c.source.path,
+                        c.source.line, c.rule, c.guid])
+    else:
+        _print_table(res, explain)
+    if explain and fmt != "table":
+        _print_rejections(res, err=True)
+    _summarise_warnings(res.warnings if verbose else res.warnings, quiet, limit=10**9 if verbose else 5)
+    if strict and res.warnings:
+        sys.exit(EXIT_NOTHING)
+    if not res.cards and not any(n.ok for n in res.notes):
+        click.echo("error: no notes could be read", err=True)
+        sys.exit(EXIT_NOTHING)
+
+
+def _short(text: str, n: int = 70) -> str:
+    t = " / ".join(ln.strip() for ln in text.split("\n") if ln.strip())
+    return t if len(t) <= n else t[: n - 1] + "…"
+
+
+def _print_table(res, explain: bool) -> None:
+    by_deck: dict[str, list] = {}
+    for c in res.cards:
+        by_deck.setdefault(c.deck, []).append(c)
+    for deck in sorted(by_deck):
+        click.secho(f"{deck}  ({len(by_deck[deck])} cards)", bold=True)
+        for c in by_deck[deck]:
+            alias = f" ({', '.join(c.aliases)})" if c.aliases else ""
+            click.echo(f"  {c.term}{alias}: {_short(c.definition)}")
+            if explain:
+                for e in c.explanations:
+                    click.echo(f"      {e.rule} {e.source.path}:{e.source.line}"
+                               f"{'  ' + ' > '.join(e.context) if e.context else ''}")
+                click.echo(f"      topic: {c.topic} ({c.topic_reason})")
+    click.echo(f"{len(res.cards)} cards from {res.notes_read} notes; {res.merged} duplicates merged; "
+               f"{len(res.rejections)} candidates rejected")
+    if explain:
+        _print_rejections(res, err=False)
+
+
+def _print_rejections(res, err: bool) -> None:
+    if not res.rejections:
+        return
+    click.echo("\nRejected candidates:", err=err)
+    for r in res.rejections:
+        rule = f" [{r.rule}]" if r.rule else ""
+        detail = f" ({r.detail})" if r.detail else ""
+        click.echo(f"  {r.source.path}:{r.source.line}: {r.reason}{rule}: {r.term!r}{detail}", err=err)
+
+
+@main.command()
+@common
+@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("decks"),
+              show_default=True, help="Folder for the .apkg (created if missing).")
+@click.option("--name", "root", default=None, help="Root deck name (default: `root` in rules/_global.yaml, "
+              "else 'Study Notes'). Topics become sub-decks ROOT::Topic.")
+@click.option("--split", is_flag=True, help="Write one .apkg per topic instead of one with sub-decks.")
+@click.option("--reverse", is_flag=True, help="Also make a reverse card (definition → term) for every note.")
+@click.option("--media-root", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="Folder images may be taken from (default: the folders given as PATHS).")
+def export(paths, rules_dir, jobs, no_cache, quiet, verbose, strict, out_dir, root, split, reverse, media_root):
+    """Write an Anki package (.apkg) of the cards PATHS give.
+
+    Importing it again after the notes change updates the cards in Anki (same note
+    GUIDs) and keeps their review history; nothing is duplicated.
+
+    \b
+    Examples:
+      cards export notes/                       → decks/Study Notes.apkg
+      cards export vault/ --name "AI Tech" --out ~/Desktop
+      cards export notes/ --split --reverse
+    """
+    from .export import write_decks
+    rs, res = _build(paths, rules_dir, root, jobs, no_cache, quiet)
+    if not res.cards:
+        _summarise_warnings(res.warnings, quiet, limit=10**9 if verbose else 5)
+        click.echo(f"error: no cards found in {res.notes_read} note(s); nothing written", err=True)
+        sys.exit(EXIT_NOTHING)
+    if strict and res.warnings:
+        _summarise_warnings(res.warnings, False, limit=10**9 if verbose else 5)
+        click.echo("error: --strict and there were warnings; nothing written", err=True)
+        sys.exit(EXIT_NOTHING)
+    root_name = root or rs.glob.root
+    media_roots = [media_root] if media_root else [p if p.is_dir() else p.parent for p in paths]
+    report = write_decks(res, out_dir, root_name, split=split, reverse=reverse, media_roots=media_roots)
+    res.warnings.extend(report.warnings)
+    if not quiet:
+        for line in report.summary_lines(res):
+            click.echo(line)
+    _summarise_warnings(res.warnings, quiet, limit=10**9 if verbose else 5)
+
+
+from .cli_rules import rules as _rules_group  # noqa: E402  (registers `cards rules …`)
+
+
+main.add_command(_rules_group)
+

@@ -1,0 +1,164 @@
+"""`cards rules …`: list, create, check and describe rule files."""
+from __future__ import annotations
+
+import json
+import re
+import sys
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import click
+
+from .patterns import PATTERNS, REJECTION_REASONS
+from .rules import GLOBAL_FILE, GlobalRules, RuleError, TopicRules, load_rules
+
+STARTER = """\
+# Rule file for the topic "{topic}". One file per topic; every key is optional.
+# Check it with:  cards rules check {folder} NOTES...
+# Full reference: README.md ("Rule files"), or `cards rules schema` for editors.
+
+topic: {topic}
+# deck: "{topic}"            # sub-deck under the root deck; `A::B` nests
+# priority: 0                # higher wins when two topics claim the same card
+
+match:                       # a card belongs here when any of these match
+  terms: []                  # term keywords, e.g. [SGD, Adam, "learning rate"]
+  term_regex: []             # regexes tried on the term, e.g. ["(?i)optim"]
+  headings: []               # words in the card's heading path, e.g. [optimization, 최적화]
+  tags: []                   # note tags from front matter
+  folders: []                # folder names or globs, e.g. ["courses/dl/*"]
+
+aliases: []                  # groups of names for one concept, first is the card's term:
+#  - [Knowledge distillation, KD, 지식 증류]
+
+stop_terms: []               # terms that are never cards in this topic, e.g. [실습, 공지]
+
+patterns: []                 # extra patterns: a regex with named groups term and definition
+#  - id: U001
+#    regex: '^(?P<term>[A-Z][\\w ]+) ~ (?P<definition>.+)$'
+#    description: "Term ~ definition"
+
+disable: []                  # built-in pattern ids switched off here, e.g. [C004]
+"""
+
+
+def _load_or_exit(folder: Path):
+    try:
+        return load_rules(folder)
+    except RuleError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+
+
+@click.group()
+def rules() -> None:
+    """Create, check and explain rule files (one YAML file per topic under rules/)."""
+
+
+@rules.command("list")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--rules", "rules_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("rules"),
+              show_default=True)
+def list_(paths, rules_dir):
+    """List topics and what each claims; with note PATHS, count the cards each topic gets.
+
+    \b
+    Example:
+      cards rules list examples/notes
+    """
+    rs = _load_or_exit(rules_dir)
+    counts: Counter = Counter()
+    if paths:
+        from .pipeline import build
+        res = build(list(paths), rs, jobs=None, cache_dir=None)
+        counts = Counter(c.topic for c in res.cards)
+    for t in rs.topics:
+        m = t.rules.match
+        claims = [f"{k}: {', '.join(v)}" for k, v in
+                  (("terms", m.terms), ("term_regex", m.term_regex), ("headings", m.headings), ("tags", m.tags),
+                   ("folders", m.folders)) if v]
+        n = f"  {counts[t.name]} cards" if paths else ""
+        click.secho(f"{t.name}  → deck {t.deck}  (priority {t.rules.priority}, {Path(t.path).name}){n}", bold=True)
+        for c in claims:
+            click.echo(f"    {c if len(c) < 110 else c[:109] + '…'}")
+    if paths:
+        click.echo(f"{rs.glob.fallback_topic} (fallback)  {counts[rs.glob.fallback_topic]} cards")
+
+
+@rules.command()
+@click.argument("topic")
+@click.option("--rules", "rules_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("rules"),
+              show_default=True)
+def new(topic, rules_dir):
+    """Write a commented starter rule file for TOPIC.
+
+    \b
+    Example:
+      cards rules new "Computer Vision"     → rules/computer-vision.yaml
+    """
+    slug = re.sub(r"[^\w]+", "-", topic.strip().lower(), flags=re.U).strip("-") or "topic"
+    path = rules_dir / f"{slug}.yaml"
+    if path.exists():
+        click.echo(f"error: {path} already exists", err=True)
+        sys.exit(2)
+    rules_dir.mkdir(parents=True, exist_ok=True)
+    path.write_text(STARTER.format(topic=topic, folder=rules_dir), encoding="utf-8")
+    click.echo(f"wrote {path}")
+
+
+@rules.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--rules", "rules_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("rules"),
+              show_default=True)
+def check(paths, rules_dir):
+    """Validate every rule file; with note PATHS, show where each card lands and why.
+
+    \b
+    Examples:
+      cards rules check
+      cards rules check notes/
+    """
+    rs = _load_or_exit(rules_dir)
+    click.echo(f"{len(rs.files)} rule file(s) in {rules_dir} are valid: "
+               f"{len(rs.topics)} topic(s){', global settings' if any(Path(f).name == GLOBAL_FILE for f in rs.files) else ''}")
+    if not paths:
+        return
+    from .pipeline import build
+    res = build(list(paths), rs, cache_dir=None)
+    by_topic = defaultdict(list)
+    for c in res.cards:
+        by_topic[c.topic].append(c)
+    for topic in sorted(by_topic, key=lambda t: (t == rs.glob.fallback_topic, t)):
+        cards = by_topic[topic]
+        label = " (fallback: no rule file claims these)" if topic == rs.glob.fallback_topic else ""
+        click.secho(f"{topic}{label}: {len(cards)} cards", bold=True)
+        for c in cards:
+            click.echo(f"    {c.term}  ← {c.topic_reason}  ({c.source.path}:{c.source.line})")
+
+
+@rules.command()
+@click.option("--global", "global_", is_flag=True, help="The schema of rules/_global.yaml instead.")
+def schema(global_):
+    """Print the JSON Schema of a topic rule file (for editor validation and completion).
+
+    \b
+    Example:
+      cards rules schema > rules/.schema.json
+    """
+    model = GlobalRules if global_ else TopicRules
+    s = model.model_json_schema()
+    s["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    s["title"] = "cards rule file" if not global_ else "cards global rule file"
+    click.echo(json.dumps(s, indent=2, ensure_ascii=False))
+
+
+@rules.command()
+def patterns():
+    """List the built-in patterns and rejection reasons (ids used by --explain and `disable:`)."""
+    for p in PATTERNS.values():
+        click.secho(f"{p.id}  {p.name}", bold=True)
+        click.echo(f"    {p.description}")
+        click.echo("    e.g. " + p.example.replace("\n", "\n         "))
+    click.secho("\nRejection reasons", bold=True)
+    for k, v in REJECTION_REASONS.items():
+        click.echo(f"  {k:16s} {v}")

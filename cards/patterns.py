@@ -1,0 +1,201 @@
+"""Built-in extraction patterns and the term/definition checks they share.
+
+Every pattern has a stable id (like a linter's rule code), a one-line description
+and an example; every rejection has a stable reason code. `cards rules patterns`
+lists them, `cards extract --explain` names them, tests/cases/*.yaml exercise them.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .models import term_key
+
+
+@dataclass(frozen=True)
+class Pattern:
+    id: str
+    name: str
+    description: str
+    example: str
+
+
+PATTERNS: dict[str, Pattern] = {p.id: p for p in [
+    Pattern("C001", "colon", "`Term : definition` (also `Term: def`, `Term :def`, full-width `：`) in a list item, "
+            "numbered item or paragraph line", "- KD : 쟤를 티처삼아서 하겠다"),
+    Pattern("C002", "semicolon", "`Term ; definition`", "- 클립 ; 이미지와 텍스트를 함께 학습"),
+    Pattern("C003", "equals", "`Term = other name` (an alias) or `Term = definition`", "- 전이학습 = 트랜스퍼 러닝"),
+    Pattern("C004", "dash", "`Term - definition` or `Term — definition` when the left side is clearly a term",
+            "1. 이너레벨 - 지도학습 (w,b 구하기)"),
+    Pattern("C005", "arrow", "`Term -> definition` when the left side is clearly a technical term",
+            "- NMS -> 겹치는 박스 중 점수가 가장 높은 것만 남김"),
+    Pattern("C006", "bold-lead", "`**Term**: def`, `**Term** - def`, `**Term**. def`",
+            "**Clustering**. Grouping unlabelled data"),
+    Pattern("B101", "term-then-list", "a short term line (paragraph, list item or heading) followed by a list "
+            "that explains it; the list is the definition", "Adagrad\n- gradient가 커지면 ..."),
+    Pattern("B102", "empty-colon", "`- Term :` with nothing after the colon, explained by its nested items or "
+            "the following paragraph", "- 멀티테스크러닝 :\n  여러 테스크를 함께 ..."),
+    Pattern("B103", "term-then-text", "a list item that is only a term (or `Term = alias`), explained by the "
+            "lines and paragraphs that follow it", "- 컨티뉴어 러닝?\n민감한 정보를 다룰 때 ..."),
+    Pattern("B104", "heading-then-text", "a heading that names a term, explained by the paragraph under it",
+            "### Teacher Network\nA large model that ..."),
+    Pattern("T201", "table", "a two-column table whose header says term/definition (용어/설명, …) or whose "
+            "first column holds short names", "| 용어 | 설명 |\n| --- | --- |\n| KD | 지식 증류 |"),
+]}
+
+REJECTION_REASONS = {
+    "stop-term": "the left side is a label or chatter word (꿀팁, TODO, 참고, 회고, …), not a concept",
+    "sentence-like": "the left side reads as a clause or sentence, not a noun phrase",
+    "question": "the left side is a question",
+    "too long": "the term is longer than a short noun phrase allows",
+    "list": "the left side is a list of several things",
+    "number": "the left side is a number, time, date or ratio",
+    "url": "a URL is not a term",
+    "in code": "the term is inline code",
+    "no letters": "the term has no letters",
+    "no definition": "nothing explains the term",
+    "no text": "the explanation is only an image, link or markup",
+    "only names": "the explanation only lists bare names",
+    "weak arrow": "`X -> Y` is read as a term only when X is a clear technical term",
+    "too short": "the explanation is too short for this form",
+    "invalid": "the card failed validation",
+    "topic stop-term": "a topic's rule file lists this term under stop_terms",
+    "pattern off": "a topic's rule file switches this pattern off",
+    "regex timeout": "a rule file's regex took too long on this line",
+}
+
+# Labels and chatter: never a concept. Compared by term_key, so case, spaces, hyphens and
+# underscores do not matter (`오늘_한_일` stands for `오늘 한 일`).
+STOP_TERMS = {term_key(w) for w in """
+꿀팁 팁 tip tips TODO to-do 참고 참고자료 참고문헌 출처 예 예시 예제 ex e.g eg i.e etc cf 비고 주의 주의사항 Note Notes NB memo 메모
+오늘_한_일 오늘_할_일 내일_할_일 할_일 한_일 해야할_일 배운_것 느낀_점 배운_점 소감 후기 회고 회고록 피드백
+피어세션 멘토링 마스터_클래스 강의 과제 공지 일정 계획 목표 결론 결과 요약 정리 내용 질문 답 답변 문제 해결 이유 원인
+장점 단점 Pros Cons 특징 Summary Conclusion Result Results Abstract Introduction Introdution Intro Overview Outline Agenda
+Background Motivation Method Methods Discussion Future_work Related_work References Reference Link Links 링크 Source Sources
+Question Answer Q A Meet_up 실험 참가자 모더레이터 발표 발표자 시간 장소 날짜 목차 차례 기타 정의 설명 Keyword Keywords 키워드
+Today TIL Q&A QnA FAQ such_as 예를_들어
+title date layout tags tag categories category published use_math toc toc_sticky excerpt author description comments
+permalink math created created-at updated aliases
+""".split()}
+STOP_TERMS.discard("")
+
+# A term that starts or ends with these is a label for a section of a log, not a concept.
+LABEL_PREFIXES = tuple(term_key(p) for p in ["오늘", "내일", "어제", "이번 주", "다음 주", "지난 주", "today", "tomorrow"])
+LABEL_SUFFIXES = tuple(term_key(s) for s in [
+    "회고", "회고록", "피어세션", "멘토링", "정리", "내용", "관련", "후기", "소감", "일정", "계획", "할 일", "한 일",
+    "느낀 점", "배운 점", "기록", "목표", "과제", "마무리", "리뷰 일정", "스크럼"])
+_LABEL_NUMBERED = re.compile(
+    r"^(?:day|week|lv|level|chapter|ch|part|step|lecture|session|mission|quiz|lab|hw|assignment)[\s.\-_]*\d+\b|"
+    r"^\d+\s*(?:강|주차|일차|장|일|주|day|week)\b|^(?:\d+\s*)?(?:주차|일차)\b",
+    re.I)
+
+_HANGUL = re.compile(r"[\uac00-\ud7a3]")
+_LATIN = re.compile(r"[A-Za-z]")
+_NUMBERISH = re.compile(r"^[\d\s.,:;%~/\-+()*x×]+$")
+_URL = re.compile(r"(?:https?|ftp)://|www\.", re.I)
+_VERB_END_ANY = ("다", "요", "냐", "까", "죠", "니", "라", "네", "래", "대")
+_VERB_END_MULTI = ("함", "됨", "짐", "줌", "봄", "옴", "듦", "했", "고", "서", "면", "며", "데", "지", "자", "게")
+_VERB_END_LONG = ("음", "임", "기", "움")
+_VERB2 = ("한다", "된다", "있다", "없다", "이다", "했다", "하다", "였다", "는다", "니다", "해요", "세요", "어요", "아요",
+          "었다", "았다", "겠다", "진다", "준다", "온다", "간다", "낸다", "본다")
+_OBJ = ("을", "를")
+_CLAUSE_MARKERS = ("이", "가", "은", "는", "에서", "에게", "으로", "하는", "되는", "있는", "없는", "한지", "는지", "하고",
+                   "해서", "하면", "보다", "처럼", "만큼")
+_EN_SENTENCE = {"is", "are", "was", "were", "be", "been", "can", "could", "will", "would", "should", "must", "do",
+                "does", "did", "have", "has", "had", "we", "i", "you", "it", "they", "this", "that", "there", "how",
+                "what", "why", "when", "if", "let's", "lets"}
+
+
+def is_hangul_word(word: str) -> bool:
+    return bool(word) and bool(_HANGUL.match(word[-1]))
+
+
+def is_stop_term(term: str, extra: frozenset[str] = frozenset()) -> bool:
+    key = term_key(term)
+    if key in STOP_TERMS or key in extra:
+        return True
+    if key.startswith(LABEL_PREFIXES) or key.endswith(LABEL_SUFFIXES):
+        return True
+    return bool(_LABEL_NUMBERED.match(term.strip()))
+
+
+def sentence_like(term: str) -> bool:
+    """True when a left side reads as a clause, a remark or a sentence rather than a noun phrase."""
+    t = term.strip()
+    words = t.split()
+    if not words:
+        return False
+    if len(words) >= 2 and t[-1] in ".!~…" and not t.endswith(("etc.", "al.", "vs.")):
+        return True
+    if t.endswith(("...", "ㅋ", "ㅎ", "ㅠ", "ㅜ", "!!")):
+        return True
+    last = words[-1].rstrip(".!~,")
+    if is_hangul_word(last):
+        if last[-2:] in _VERB2 or (len(last) >= 2 and last.endswith(("는데", "거든", "더라", "는지", "해라", "하자"))):
+            return True
+        if len(words) >= 2 and last.endswith(_VERB_END_ANY):
+            return True
+        if len(words) >= 2 and last.endswith(_VERB_END_MULTI) and len(last) >= 2:
+            return True
+        if len(words) >= 3 and last.endswith(_VERB_END_LONG):
+            return True
+    for w in words[:-1]:
+        if is_hangul_word(w) and len(w) >= 2 and w.endswith(_OBJ):
+            return True
+        if len(words) >= 3 and is_hangul_word(w) and len(w) >= 2 and w.endswith(_CLAUSE_MARKERS):
+            return True
+    lowered = [w.lower().strip(",.") for w in words]
+    if len(words) >= 3 and any(w in _EN_SENTENCE for w in lowered):
+        return True
+    return False
+
+
+def term_problem(term: str, extra_stop: frozenset[str] = frozenset()) -> str | None:
+    """Why `term` cannot be a card's front, or None when it reads as a short noun phrase."""
+    t = term.strip()
+    if not t or not term_key(t):
+        return "no letters"
+    if not re.search(r"[^\W\d_]", t) and not t.startswith("\\(") and "$" not in t:
+        return "number" if _NUMBERISH.match(t) else "no letters"
+    if _URL.search(t):
+        return "url"
+    if _NUMBERISH.match(t):
+        return "number"
+    if "?" in t or "？" in t:
+        return "question"
+    if is_stop_term(t, extra_stop):
+        return "stop-term"
+    words = t.split()
+    if len(t) > 60 or len(words) > 6:
+        return "too long"
+    if sentence_like(t):
+        return "sentence-like"
+    outside = re.sub(r"\([^)]*\)|（[^）]*）", "", t)
+    if "," in outside or "，" in outside or " / " in outside or " & " in outside or " | " in outside:
+        return "list"
+    if t[0] in "<>=-+*/\\|#" or t[-1] in "<>=-+/\\|":
+        return "no letters"
+    return None
+
+
+def definition_problem(text: str) -> str | None:
+    """Why `text` cannot be a card's back (after images, links and markup are removed)."""
+    t = text.strip()
+    if not t or not re.search(r"[^\W_]", t):
+        return "no text"
+    if _URL.match(t) and len(t.split()) == 1:
+        return "url"
+    if _NUMBERISH.match(t) and len(t) < 12:
+        return "number"
+    parts = [p.strip() for p in re.split(r"\s*/\s*", t) if p.strip()]
+    if len(parts) >= 3 and all(len(p.split()) <= 2 and len(p) <= 24 for p in parts) and "/" in t:
+        return "only names"
+    return None
+
+
+def is_technical_term(term: str) -> bool:
+    """A clear technical term: Latin letters, an acronym or capitalised, at most four words."""
+    words = term.split()
+    if not (1 <= len(words) <= 4) or not _LATIN.search(term) or _HANGUL.search(term):
+        return False
+    return any(w[:1].isupper() or any(c.isdigit() for c in w) for w in words)

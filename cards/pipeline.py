@@ -1,0 +1,168 @@
+"""The whole flow: paths → notes → candidates → cards → merged cards with topics, decks, tags and GUIDs.
+
+`process_note` is a pure function of one file's bytes and the extraction settings, so
+notes can be processed in parallel and cached by content hash; `build` puts the
+per-note results back together in a deterministic order.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import genanki
+
+from .dedupe import merge_cards
+from .extract import Settings, extract_text
+from .models import Card, Rejection, validate
+from .notes import Note, Warning_, read_note, walk
+from .rules import NoteInfo, RuleSet, assign_topic
+
+GUID_NAMESPACE = "cards-term-v1"
+
+
+@dataclass
+class NoteResult:
+    path: str
+    rel: str
+    root: str
+    title: str = ""
+    date: str = ""
+    tags: list[str] = field(default_factory=list)
+    cards: list[Card] = field(default_factory=list)
+    rejections: list[Rejection] = field(default_factory=list)
+    warnings: list[Warning_] = field(default_factory=list)
+    ok: bool = True
+
+
+@dataclass
+class Result:
+    cards: list[Card]
+    rejections: list[Rejection]
+    warnings: list[Warning_]
+    notes: list[NoteResult]
+    merged: int = 0
+
+    @property
+    def notes_read(self) -> int:
+        return sum(1 for n in self.notes if n.ok)
+
+
+def process_note(path: str, rel: str, root: str, settings: Settings) -> NoteResult:
+    """Read and extract one note. Never raises: a failure becomes a warning naming the file."""
+    note, warns = read_note(Path(path), rel, root)
+    if note is None:
+        return NoteResult(path, rel, root, warnings=warns, ok=False)
+    try:
+        return process_text(note, settings)
+    except Exception as exc:  # a bug must not cost the user the other notes
+        return NoteResult(path, rel, root, warnings=note.warnings + [
+            Warning_(path, f"internal error while extracting ({type(exc).__name__}: {exc}); note skipped",
+                     kind="internal")], ok=False)
+
+
+def process_text(note: Note, settings: Settings) -> NoteResult:
+    res = NoteResult(note.path, note.rel, note.root, note.title, note.date,
+                     tags=list(dict.fromkeys(note.tags + note.categories)), warnings=list(note.warnings))
+    if not note.text.strip():
+        res.warnings.append(Warning_(note.path, "empty note", kind="empty"))
+        return res
+    cands, rejs = extract_text(note.text, note.path, settings)
+    res.rejections = rejs
+    for c in cands:
+        v = validate(c, note.title, note.date)
+        if isinstance(v, Card):
+            res.cards.append(v)
+        else:
+            res.rejections.append(v)
+    return res
+
+
+def anki_tag(text: str) -> str:
+    """An Anki tag: no spaces (they separate tags), no quotes; `::` kept for hierarchy."""
+    t = re.sub(r"\s+", "_", text.strip())
+    t = t.replace('"', "").replace("'", "")
+    t = re.sub(r":{3,}", "::", t).strip(":")
+    return t
+
+
+def guid_for_term(key: str) -> str:
+    """The note GUID: from the normalised term only, so edits to a definition update the same note."""
+    return genanki.guid_for(GUID_NAMESPACE, key)
+
+
+def deck_name(root: str, deck: str) -> str:
+    parts = [p.strip() for p in (root + "::" + deck).split("::") if p.strip()]
+    return "::".join(parts)
+
+
+def finish(results: list[NoteResult], rules: RuleSet, root: str) -> Result:
+    """Merge, assign topics, tags and GUIDs. Deterministic for the same inputs."""
+    all_cards: list[Card] = []
+    info_by_path: dict[str, NoteResult] = {}
+    warnings: list[Warning_] = []
+    rejections: list[Rejection] = []
+    for r in results:
+        info_by_path[r.path] = r
+        all_cards.extend(r.cards)
+        rejections.extend(r.rejections)
+        warnings.extend(r.warnings)
+    merged, n_merged = merge_cards(all_cards, rules.alias_groups)
+    fallback = rules.glob.fallback_topic
+    out: list[Card] = []
+    for card in merged:
+        infos = []
+        for e in card.explanations:
+            r = info_by_path.get(e.source.path)
+            if r is not None:
+                infos.append(NoteInfo(tags=r.tags, path=r.rel))
+        topic, reason = assign_topic(card, rules, infos)
+        tname = topic.name if topic else fallback
+        deck = deck_name(root, topic.deck if topic else fallback)
+        if topic is not None:
+            stop = {s.casefold().replace(" ", "") for s in topic.rules.stop_terms}
+            if card.key in stop or any(a.casefold().replace(" ", "") in stop for a in card.aliases):
+                rejections.append(Rejection(term=card.term, definition=card.definition[:300],
+                                            reason="topic stop-term", rule=card.rule, source=card.source,
+                                            detail=f"listed in {topic.path}"))
+                continue
+            off = set(topic.rules.disable)
+            kept = [e for e in card.explanations if e.rule not in off]
+            if not kept:
+                rejections.append(Rejection(term=card.term, definition=card.definition[:300], reason="pattern off",
+                                            rule=card.rule, source=card.source,
+                                            detail=f"{card.rule} is switched off in {topic.path}"))
+                continue
+            if len(kept) != len(card.explanations):
+                card = card.model_copy(update={"explanations": kept})
+        tags: list[str] = []
+        for e in card.explanations:
+            r = info_by_path.get(e.source.path)
+            if r is None:
+                continue
+            tags += [anki_tag(t) for t in r.tags]
+            folders = Path(r.rel).parts[:-1]
+            if folders:
+                tags.append(anki_tag("folder::" + "::".join(folders)))
+        tags.append(anki_tag("topic::" + tname))
+        tags = sorted({t for t in tags if t})
+        out.append(card.model_copy(update={"topic": tname, "deck": deck, "topic_reason": reason, "tags": tags,
+                                           "guid": guid_for_term(card.key)}))
+    return Result(cards=out, rejections=rejections, warnings=warnings, notes=results, merged=n_merged)
+
+
+def collect(paths: list[Path]) -> tuple[list[tuple[str, str, str]], list[Warning_]]:
+    files, warns = walk(paths)
+    return [(str(p), rel, root) for p, rel, root in files], warns
+
+
+def build(paths: list[Path], rules: RuleSet, root: str | None = None, jobs: int | None = None,
+          cache_dir: Path | None = None, progress=None) -> Result:
+    """Run the whole pipeline over files and folders."""
+    from .runner import run_notes  # parallel + cache
+    files, warns = collect(paths)
+    settings = rules.settings()
+    results = run_notes(files, settings, rules.digest, jobs=jobs, cache_dir=cache_dir, progress=progress)
+    res = finish(results, rules, root or rules.glob.root)
+    res.warnings = warns + res.warnings
+    return res

@@ -1,0 +1,353 @@
+"""Rule files: one YAML file per topic under `rules/`, plus an optional `_global.yaml`.
+
+Each file is validated by a pydantic model (unknown keys and wrong types are errors);
+an error names the file, the line and the field, and no part of a bad file is applied.
+Topic assignment is deterministic and explainable: every card gets the topic whose
+claim on it is strongest (priority first, then how specific the evidence is), with
+the reason recorded.
+"""
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import regex
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from .models import Card, term_key
+
+GLOBAL_FILE = "_global.yaml"
+FALLBACK_TOPIC = "Unsorted"
+DEFAULT_ROOT = "Study Notes"
+REGEX_TIMEOUT = 0.05  # seconds a user regex may spend on one line
+
+
+class RuleError(Exception):
+    """A rule file that cannot be used. str() is `path:line: field: message`."""
+
+    def __init__(self, path: str, message: str, line: int | None = None, field_name: str = ""):
+        self.path, self.line, self.field, self.message = path, line, field_name, message
+        where = f"{path}:{line}" if line else path
+        super().__init__(f"{where}: {field_name + ': ' if field_name else ''}{message}")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class PatternSpec(_Strict):
+    id: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_-]{0,31}$", description="a short id shown by --explain")
+    regex: str = Field(description="a regular expression with named groups `term` and `definition`")
+    description: str = ""
+
+    @field_validator("regex")
+    @classmethod
+    def _compiles(cls, v: str) -> str:
+        try:
+            rx = regex.compile(v)
+        except regex.error as exc:
+            raise ValueError(f"invalid regex: {exc}") from None
+        if not {"term", "definition"} <= set(rx.groupindex):
+            raise ValueError("the regex needs named groups (?P<term>...) and (?P<definition>...)")
+        return v
+
+
+class Match(_Strict):
+    terms: list[str] = Field(default_factory=list, description="term keywords: a card whose term (or alias) is, "
+                             "or contains as a word, one of these")
+    term_regex: list[str] = Field(default_factory=list, description="regexes tried on the term")
+    headings: list[str] = Field(default_factory=list, description="words found in the heading path of the card")
+    tags: list[str] = Field(default_factory=list, description="note tags (front matter)")
+    folders: list[str] = Field(default_factory=list, description="folder names or globs on the note's path")
+
+    @field_validator("term_regex")
+    @classmethod
+    def _compile(cls, v: list[str]) -> list[str]:
+        for r in v:
+            try:
+                regex.compile(r)
+            except regex.error as exc:
+                raise ValueError(f"invalid regex {r!r}: {exc}") from None
+        return v
+
+
+class TopicRules(_Strict):
+    """One topic: what it claims, and how extraction is tuned for its cards."""
+
+    topic: str = Field(default="", description="the topic's name; defaults to the file name")
+    deck: str = Field(default="", description="deck name under the root deck (`A::B` nests); defaults to topic")
+    description: str = ""
+    priority: int = Field(default=0, description="higher wins when two topics claim a card")
+    match: Match = Field(default_factory=Match)
+    aliases: list[list[str]] = Field(default_factory=list, description="groups of names for one concept; the "
+                                     "first is the card's term")
+    stop_terms: list[str] = Field(default_factory=list, description="terms that are never cards in this topic")
+    patterns: list[PatternSpec] = Field(default_factory=list, description="extra patterns")
+    disable: list[str] = Field(default_factory=list, description="built-in pattern ids switched off for this topic")
+
+    @field_validator("aliases")
+    @classmethod
+    def _groups(cls, v: list[list[str]]) -> list[list[str]]:
+        for g in v:
+            if len([n for n in g if n.strip()]) < 2:
+                raise ValueError("an alias group needs at least two names")
+        return v
+
+    @field_validator("deck")
+    @classmethod
+    def _deck(cls, v: str) -> str:
+        if v and any(not part.strip() for part in v.split("::")):
+            raise ValueError("deck name has an empty part around '::'")
+        return v
+
+
+class GlobalRules(_Strict):
+    """Settings that hold for every topic (`rules/_global.yaml`)."""
+
+    root: str = Field(default=DEFAULT_ROOT, description="the root deck name (`--name` overrides it)")
+    fallback_topic: str = Field(default=FALLBACK_TOPIC, description="topic for cards no rule file claims")
+    aliases: list[list[str]] = Field(default_factory=list)
+    stop_terms: list[str] = Field(default_factory=list)
+    patterns: list[PatternSpec] = Field(default_factory=list)
+    disable: list[str] = Field(default_factory=list)
+
+
+@dataclass
+class UserPattern:
+    id: str
+    rx: Any
+    origin: str
+
+    def search(self, text: str):
+        return self.rx.search(text, timeout=REGEX_TIMEOUT)
+
+
+@dataclass
+class Topic:
+    name: str
+    deck: str
+    path: str
+    rules: TopicRules
+    term_rx: list = field(default_factory=list)
+
+
+@dataclass
+class RuleSet:
+    topics: list[Topic] = field(default_factory=list)
+    glob: GlobalRules = field(default_factory=GlobalRules)
+    files: list[str] = field(default_factory=list)
+    digest: str = "none"
+
+    @property
+    def alias_groups(self) -> list[list[str]]:
+        groups = [list(g) for g in self.glob.aliases]
+        for t in self.topics:
+            groups += [list(g) for g in t.rules.aliases]
+        return groups
+
+    def settings(self):
+        from .extract import Settings  # local: extract imports nothing from here
+        from .patterns import PATTERNS
+        extra = [UserPattern(p.id, regex.compile(p.regex), origin) for origin, p in self._patterns()]
+        disabled = frozenset(self.glob.disable) & set(PATTERNS)
+        return Settings(stop_terms=frozenset(term_key(s) for s in self.glob.stop_terms), disabled=disabled,
+                        extra=extra)
+
+    def _patterns(self):
+        for p in self.glob.patterns:
+            yield GLOBAL_FILE, p
+        for t in self.topics:
+            for p in t.rules.patterns:
+                yield t.path, p
+
+
+def _line_of(node: yaml.Node | None, loc: tuple) -> int | None:
+    """Line (1-based) of the YAML node at pydantic error location `loc`."""
+    line = node.start_mark.line + 1 if node is not None else None
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            nxt = None
+            for k, v in node.value:
+                if k.value == part:
+                    nxt = v
+                    line = k.start_mark.line + 1
+                    break
+            if nxt is None:
+                return line
+            node = nxt
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            break
+    return line
+
+
+def _load_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RuleError(str(path), f"cannot read: {exc}") from None
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise RuleError(str(path), f"not valid YAML: {problem}", mark.line + 1 if mark else None) from None
+    return data, node
+
+
+def _validate(model: type[BaseModel], data: Any, node, path: Path) -> BaseModel:
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise RuleError(str(path), "a rule file must be a mapping of keys (topic:, match:, …)", 1)
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = tuple(err.get("loc", ()))
+        field_name = ".".join(str(p) for p in loc) or "(file)"
+        msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+        if err.get("type") == "extra_forbidden":
+            allowed = ", ".join(sorted(_fields_at(model, loc[:-1])))
+            msg = f"unknown field (allowed here: {allowed})"
+        raise RuleError(str(path), msg, _line_of(node, loc), field_name) from None
+
+
+def _fields_at(model: type[BaseModel], loc: tuple) -> list[str]:
+    m: Any = model
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        f = m.model_fields.get(part)
+        if f is None:
+            return []
+        ann = f.annotation
+        inner = getattr(ann, "__args__", None)
+        m = inner[0] if inner and isinstance(inner[0], type) and issubclass(inner[0], BaseModel) else ann
+        if not (isinstance(m, type) and issubclass(m, BaseModel)):
+            return []
+    return list(m.model_fields)
+
+
+def load_rules(folder: Path | None) -> RuleSet:
+    """Load every rule file in `folder` (all or nothing). Raises RuleError on the first bad file."""
+    rs = RuleSet()
+    if folder is None:
+        return rs
+    if not folder.is_dir():
+        raise RuleError(str(folder), "rules folder not found")
+    files = sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+    topics: list[Topic] = []
+    names: dict[str, str] = {}
+    h = hashlib.sha256()
+    for p in files:
+        data, node = _load_yaml(p)
+        h.update(p.name.encode() + b"\0" + json.dumps(data, sort_keys=True, default=str).encode())
+        if p.name == GLOBAL_FILE:
+            rs.glob = _validate(GlobalRules, data, node, p)  # type: ignore[assignment]
+            continue
+        tr: TopicRules = _validate(TopicRules, data, node, p)  # type: ignore[assignment]
+        name = tr.topic or p.stem.replace("_", " ").replace("-", " ").strip().title()
+        key = term_key(name)
+        if key in names:
+            raise RuleError(str(p), f"topic {name!r} is already defined in {names[key]}",
+                            _line_of(node, ("topic",)), "topic")
+        names[key] = str(p)
+        rx = [regex.compile(r) for r in tr.match.term_regex]
+        topics.append(Topic(name=name, deck=tr.deck or name, path=str(p), rules=tr, term_rx=rx))
+    rs.topics = topics
+    rs.files = [str(p) for p in files]
+    rs.digest = h.hexdigest()[:16]
+    _check_aliases(rs)
+    return rs
+
+
+def _check_aliases(rs: RuleSet) -> None:
+    """One name may belong to one alias group only: two groups sharing a name would merge silently."""
+    seen: dict[str, tuple[str, list[str]]] = {}
+    sources = [(GLOBAL_FILE, g) for g in rs.glob.aliases] + [(t.path, g) for t in rs.topics for g in t.rules.aliases]
+    for path, group in sources:
+        for name in group:
+            k = term_key(name)
+            if k in seen and seen[k][1] != group:
+                other_path, other = seen[k]
+                raise RuleError(path, f"alias {name!r} is also in the group {other} in {other_path}; "
+                                      "merge the two groups into one", None, "aliases")
+            seen[k] = (path, group)
+
+
+# -- topic assignment --------------------------------------------------------------------
+
+@dataclass
+class NoteInfo:
+    tags: list[str]
+    path: str  # relative path inside the vault, with folders
+
+
+_RANK = {"term": 5, "term word": 4, "term regex": 4, "heading": 3, "tag": 2, "folder": 1}
+
+
+def _claim(topic: Topic, card: Card, infos: list[NoteInfo]) -> tuple[int, str] | None:
+    m = topic.rules.match
+    names = [card.term, *card.aliases]
+    keys = {term_key(n) for n in names}
+    words = {w.casefold() for n in names for w in re.split(r"[\s/()\-]+", n) if w}
+    best: tuple[int, str] | None = None
+
+    def offer(kind: str, what: str) -> None:
+        nonlocal best
+        cand = (_RANK[kind], f"{kind} {what!r}")
+        if best is None or cand[0] > best[0]:
+            best = cand
+
+    for kw in m.terms:
+        if term_key(kw) in keys:
+            offer("term", kw)
+        elif kw.casefold() in words:
+            offer("term word", kw)
+    for rx in topic.term_rx:
+        if any(rx.search(n, timeout=REGEX_TIMEOUT) for n in names):
+            offer("term regex", rx.pattern)
+    if m.headings:
+        heads = [h.casefold() for e in card.explanations for h in e.context]
+        for w in m.headings:
+            if any(w.casefold() in h for h in heads):
+                offer("heading", w)
+    if m.tags:
+        note_tags = {term_key(t) for i in infos for t in i.tags}
+        for t in m.tags:
+            if term_key(t) in note_tags:
+                offer("tag", t)
+    for pat in m.folders:
+        for i in infos:
+            folders = Path(i.path).parts[:-1]
+            if fnmatch.fnmatch(i.path, pat) or any(fnmatch.fnmatch(f, pat) for f in folders):
+                offer("folder", pat)
+    return best
+
+
+def assign_topic(card: Card, rs: RuleSet, infos: list[NoteInfo]) -> tuple[Topic | None, str]:
+    """The topic for a card and why; (None, reason) means the fallback topic."""
+    best: tuple[tuple, Topic, str] | None = None
+    for t in rs.topics:
+        try:
+            c = _claim(t, card, infos)
+        except TimeoutError:
+            c = None
+        if c is None:
+            continue
+        score = (t.rules.priority, c[0])
+        if best is None or score > best[0]:  # ties keep the first topic in file-name order
+            best = (score, t, f"{Path(t.path).name}: {c[1]}")
+    if best is None:
+        return None, "no rule file claims it"
+    return best[1], best[2]

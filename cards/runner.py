@@ -1,0 +1,110 @@
+"""Running `process_note` over many files: a process pool for the cold run, a content-hash cache for re-runs.
+
+The cache key is the file's bytes (SHA-256), its path, the tool version and the digest
+of the rule files, so a rule edit or an upgrade never serves a stale result. The cache
+is a folder of small pickles: safe to delete at any time. Results come back in input
+order whatever the parallelism, so output is deterministic.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import tempfile
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+from . import __version__
+from .extract import Settings
+from .pipeline import NoteResult, process_note
+
+PARALLEL_MIN_FILES = 64  # below this a pool costs more than it saves
+CACHE_FORMAT = "1"
+
+
+def _cache_key(path: str, data: bytes, rules_digest: str) -> str:
+    h = hashlib.sha256()
+    for part in (CACHE_FORMAT, __version__, rules_digest, path):
+        h.update(part.encode("utf-8", "surrogatepass") + b"\0")
+    h.update(data)
+    return h.hexdigest()
+
+
+def _cache_file(cache_dir: Path, key: str) -> Path:
+    return cache_dir / key[:2] / f"{key}.pkl"
+
+
+def _load(cache_dir: Path, key: str) -> NoteResult | None:
+    try:
+        with open(_cache_file(cache_dir, key), "rb") as fh:
+            obj = pickle.load(fh)
+        return obj if isinstance(obj, NoteResult) else None
+    except Exception:  # missing, truncated or from another version: recompute
+        return None
+
+
+def _store(cache_dir: Path, key: str, result: NoteResult) -> None:
+    target = _cache_file(cache_dir, key)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
+        with os.fdopen(fd, "wb") as fh:
+            pickle.dump(result, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, target)
+    except OSError:
+        pass  # a cache that cannot be written only costs speed
+
+
+def _work(args: tuple[str, str, str, Settings]) -> NoteResult:
+    return process_note(*args)
+
+
+def default_jobs() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # macOS, Windows
+        return max(1, os.cpu_count() or 1)
+
+
+def run_notes(files: list[tuple[str, str, str]], settings: Settings, rules_digest: str, jobs: int | None = None,
+              cache_dir: Path | None = None, progress=None) -> list[NoteResult]:
+    """process_note over files, in input order; `progress(n)` is called as notes finish."""
+    results: list[NoteResult | None] = [None] * len(files)
+    keys: list[str | None] = [None] * len(files)
+    todo: list[int] = []
+    for i, (path, _rel, _root) in enumerate(files):
+        if cache_dir is not None:
+            try:
+                with open(path, "rb") as fh:
+                    data = fh.read()
+            except OSError:
+                todo.append(i)
+                continue
+            keys[i] = _cache_key(path, data, rules_digest)
+            hit = _load(cache_dir, keys[i])
+            if hit is not None:
+                results[i] = hit
+                if progress:
+                    progress(1)
+                continue
+        todo.append(i)
+
+    jobs = jobs or default_jobs()
+    args = [(files[i][0], files[i][1], files[i][2], settings) for i in todo]
+    if jobs > 1 and len(todo) >= PARALLEL_MIN_FILES:
+        chunk = max(1, min(64, len(todo) // (jobs * 8) or 1))
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            for i, res in zip(todo, pool.map(_work, args, chunksize=chunk)):
+                results[i] = res
+                if progress:
+                    progress(1)
+    else:
+        for i, a in zip(todo, args):
+            results[i] = _work(a)
+            if progress:
+                progress(1)
+    if cache_dir is not None:
+        for i in todo:
+            if keys[i] is not None and results[i] is not None and results[i].ok:
+                _store(cache_dir, keys[i], results[i])
+    return [r for r in results if r is not None]
