@@ -1,0 +1,147 @@
+"""One renderer for card HTML, used by the Anki export and by the preview alike.
+
+Notes are Markdown written by people (and sometimes pasted web pages), so the rule is:
+everything the note says is escaped text, and only the light Markdown we recognise
+becomes HTML — bold, italic, code, links with safe schemes, images we packed, math
+as MathJax `\\(…\\)` / `\\[…\\]`. A card can never carry a script, an event handler or
+a `javascript:` link.
+"""
+from __future__ import annotations
+
+import html
+import re
+from typing import Callable
+
+# Order matters: code first (nothing inside code is Markdown), then math, images, links.
+_INLINE = re.compile(
+    r"(?P<code>(?P<ticks>`+)(?P<code_body>.+?)(?P=ticks))"
+    r"|(?P<dmath>\$\$(?P<dmath_body>.+?)\$\$)"
+    r"|(?P<pmath>\\\((?P<pmath_body>.+?)\\\))"
+    r"|(?P<bmath>\\\[(?P<bmath_body>.+?)\\\])"
+    r"|(?P<imath>(?<![\\$\w])\$(?P<imath_body>[^$\s](?:[^$\n]*?[^$\s\\])?)\$(?![\w$]))"
+    r"|(?P<wimg>!\[\[(?P<wimg_src>[^\]|]+)(?:\|[^\]]*)?\]\])"
+    r"|(?P<img>!\[(?P<img_alt>[^\]]*)\]\((?P<img_src>[^)\s]+)(?:\s+\"[^\"]*\")?\))"
+    r"|(?P<wiki>\[\[(?:(?P<wiki_target>[^\]|]*)\|)?(?P<wiki_text>[^\]]+)\]\])"
+    r"|(?P<link>\[(?P<link_text>[^\]]+)\]\((?P<link_href>[^)\s]+)(?:\s+\"[^\"]*\")?\))"
+    r"|(?P<url>(?:https?://|www\.)[^\s<>()\[\]]+[^\s<>()\[\].,;:!?'\"])"
+    r"|(?P<bold>\*\*(?P<bold_body>[^*]+?)\*\*|__(?P<bold_body2>[^_]+?)__)"
+    r"|(?P<strike>~~(?P<strike_body>[^~]+?)~~)"
+    r"|(?P<ital>(?<![\w*])\*(?P<ital_body>[^*\s](?:[^*]*?[^*\s])?)\*(?![\w*]))"
+    r"|(?P<br><br\s*/?>)"
+    r"|(?P<comment><!--.*?(?:-->|$))",
+    re.I | re.S,
+)
+SAFE_SCHEMES = ("http://", "https://", "obsidian://", "file://", "mailto:")
+
+ImageResolver = Callable[[str], "str | None"]  # note's image reference → packed file name, or None
+
+
+def _esc(text: str) -> str:
+    return html.escape(text, quote=True)
+
+
+def safe_href(href: str) -> str | None:
+    h = href.strip()
+    low = re.sub(r"[\s\x00-\x1f]", "", h).lower()
+    if low.startswith("www."):
+        return "https://" + h
+    if low.startswith(SAFE_SCHEMES):
+        return h
+    return None
+
+
+def inline(text: str, images: ImageResolver | None = None) -> str:
+    """Render one line of note text to safe HTML."""
+    out: list[str] = []
+    pos = 0
+    for m in _INLINE.finditer(text):
+        out.append(_esc(text[pos:m.start()]))
+        pos = m.end()
+        kind = m.lastgroup if m.lastgroup in (
+            "code", "dmath", "pmath", "bmath", "imath", "wimg", "img", "wiki", "link", "url", "bold", "strike",
+            "ital", "br", "comment") else next(k for k in ("code", "dmath", "pmath", "bmath", "imath", "wimg", "img",
+                                                           "wiki", "link", "url", "bold", "strike", "ital", "br",
+                                                           "comment") if m.group(k))
+        if kind == "code":
+            out.append(f"<code>{_esc(m.group('code_body'))}</code>")
+        elif kind in ("dmath", "bmath"):
+            body = m.group("dmath_body") if kind == "dmath" else m.group("bmath_body")
+            whole_line = text.strip() == m.group(0).strip()
+            out.append(("\\[" if whole_line else "\\(") + _esc(body.strip()) + ("\\]" if whole_line else "\\)"))
+        elif kind == "pmath":
+            out.append("\\(" + _esc(m.group("pmath_body")) + "\\)")
+        elif kind == "imath":
+            out.append("\\(" + _esc(m.group("imath_body")) + "\\)")
+        elif kind in ("wimg", "img"):
+            src = m.group("wimg_src") if kind == "wimg" else m.group("img_src")
+            alt = (m.group("img_alt") or "") if kind == "img" else src
+            packed = images(src) if images else None
+            if packed:
+                out.append(f'<img src="{_esc(packed)}" alt="{_esc(alt)}">')
+            else:
+                out.append(f'<span class="missing-image">[{_esc(alt or src)}]</span>')
+        elif kind == "wiki":
+            out.append(_esc(m.group("wiki_text")))
+        elif kind == "link":
+            href = safe_href(m.group("link_href"))
+            label = inline(m.group("link_text"), images)
+            out.append(f'<a href="{_esc(href)}">{label}</a>' if href else label)
+        elif kind == "url":
+            href = safe_href(m.group("url"))
+            out.append(f'<a href="{_esc(href)}">{_esc(m.group("url"))}</a>' if href else _esc(m.group("url")))
+        elif kind == "bold":
+            out.append(f"<b>{inline(m.group('bold_body') or m.group('bold_body2'), images)}</b>")
+        elif kind == "strike":
+            out.append(f"<s>{inline(m.group('strike_body'), images)}</s>")
+        elif kind == "ital":
+            out.append(f"<i>{inline(m.group('ital_body'), images)}</i>")
+        elif kind == "br":
+            out.append("<br>")
+        # comments are dropped
+    out.append(_esc(text[pos:]))
+    return "".join(out)
+
+
+def definition_html(text: str, images: ImageResolver | None = None) -> str:
+    """A definition (one explanation) as HTML: one line inline, several lines as a nested list.
+
+    Lines indented by two spaces per level (as the extractor writes nested bullets) nest.
+    """
+    lines = [ln.rstrip() for ln in text.split("\n") if ln.strip()]
+    if not lines:
+        return ""
+    if len(lines) == 1:
+        return inline(lines[0].strip(), images)
+    out: list[str] = []
+    depth = -1
+    for ln in lines:
+        level = (len(ln) - len(ln.lstrip(" "))) // 2
+        level = min(level, depth + 1)
+        while depth < level:
+            out.append("<ul>")
+            depth += 1
+        while depth > level:
+            out.append("</li></ul>")
+            depth -= 1
+        if out and out[-1] != "<ul>":
+            out.append("</li>")
+        out.append("<li>" + inline(ln.strip(), images))
+    while depth >= 0:
+        out.append("</li></ul>")
+        depth -= 1
+    return "".join(out)
+
+
+def term_html(term: str) -> str:
+    return inline(term)
+
+
+def image_refs(text: str) -> list[str]:
+    """Every image reference in a definition (`![alt](path)` and `![[file.png]]`), in order."""
+    refs = []
+    for m in _INLINE.finditer(text):
+        if m.group("wimg"):
+            refs.append(m.group("wimg_src"))
+        elif m.group("img"):
+            refs.append(m.group("img_src"))
+    return refs
