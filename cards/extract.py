@@ -255,8 +255,9 @@ class _NoteExtractor:
                 break
             if not y.first and self.starts_block(j):
                 break
-            if x.kind == "heading" and y.depth == d0 and y.first and not out:
-                pass
+            if out and y.first and y.depth == d0 and y.blank_before and x.kind != "heading" \
+                    and (self.is_pair_line(j) or self.term_line(j) is not None):
+                break  # after a blank line, a new term item starts its own block
             out.append(j)
             prev_line = y.line
             j += 1
@@ -311,6 +312,10 @@ class _NoteExtractor:
                 self.emit(i, sp.term, sp.aliases, lines, "B102")
                 return
             right, aliases = sp.right, list(sp.aliases)
+            problem = definition_problem(clean_inline(right))
+            if problem and problem != "no text" or (problem == "no text" and not self.own_tail(i)):
+                self.reject(i, sp.term, right, problem, rule)
+                return
             m = _SHORT_ALIAS.match(right)
             if m and sp.sep in ("colon", "bold") and not term_problem(m.group("alias")) \
                     and len(m.group("alias").split()) <= 3:
@@ -368,8 +373,10 @@ class _NoteExtractor:
     def block_card(self, i: int, term: str, aliases: list[str], region: list[int], rule: str) -> None:
         base = min((self.b[j].depth for j in region if self.b[j].kind == "item"), default=0)
         lines = [self.line_text(j, base) for j in region]
-        top = [clean_inline(self.b[j].text) for j in region if self.b[j].depth == base]
-        top = [t for t in top if t]
+        texts = [(self.b[j].depth, clean_inline(self.b[j].text)) for j in region]
+        texts = [(d, t) for d, t in texts if t]
+        shallow = min((d for d, _ in texts), default=0)
+        top = [t for d, t in texts if d == shallow]
         if not top:
             self.reject(i, term, "\n".join(lines), "no text", rule)
             return
