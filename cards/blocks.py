@@ -162,6 +162,7 @@ class _Walker:
                     # a list line mistune folded into a paragraph (over-indented or lazy): treat as an item
                     self.items += 1
                     par, it, k, fst = item, self.items, "item", True
+                    self.groups += 1  # the pseudo-item starts a chunk of its own
                     src_col = _col(self.lines[idx]) if idx < len(self.lines) else 0
                     d = max(depth + 1, src_col // 2) if depth >= 0 else max(0, src_col // 4)
                     ordered = m.group(1)[0].isdigit()

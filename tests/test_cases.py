@@ -1,0 +1,86 @@
+"""Extraction rules tested by data: tests/cases/*.yaml (in the style of sqlfluff's rule fixtures).
+
+patterns.yaml: a snippet and the exact cards it must give (term, alias, part of the
+definition, pattern id, number of merged sources). negatives.yaml: a snippet that must
+give no card, and the rejection reason it must report (or no candidate at all).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from cards.extract import extract_text
+from cards.notes import parse_note
+from cards.patterns import PATTERNS, REJECTION_REASONS
+from cards.pipeline import finish, process_text
+from cards.rules import RuleSet
+
+CASES = Path(__file__).parent / "cases"
+
+
+def _load(name: str) -> list[dict]:
+    return yaml.safe_load((CASES / name).read_text(encoding="utf-8"))["cases"]
+
+
+def run(note: str):
+    parsed = parse_note(note.encode("utf-8"), "case.md")
+    res = finish([process_text(parsed, RuleSet().settings())], RuleSet(), "Root")
+    return res.cards, res.rejections
+
+
+@pytest.mark.parametrize("case", _load("patterns.yaml"), ids=lambda c: c["name"])
+def test_pattern_case(case):
+    cards, rejections = run(case["note"])
+    got = [c.term for c in cards]
+    want = [c["term"] for c in case["cards"]]
+    assert got == want, f"cards {got} != {want}; rejections: {[(r.term, r.reason) for r in rejections]}"
+    for card, exp in zip(cards, case["cards"]):
+        if "definition" in exp:
+            assert exp["definition"] in card.definition, card.definition
+        if "rule" in exp:
+            assert card.rule == exp["rule"]
+        if "aliases" in exp:
+            assert card.aliases == exp["aliases"]
+        if "sources" in exp:
+            assert len(card.explanations) == exp["sources"]
+
+
+@pytest.mark.parametrize("case", _load("negatives.yaml"), ids=lambda c: c["name"])
+def test_negative_case(case):
+    cards, rejections = run(case["note"])
+    assert cards == [], [(c.term, c.rule) for c in cards]
+    reasons = [r.reason for r in rejections]
+    if case["reason"] is None:
+        assert reasons == [], reasons
+    else:
+        assert case["reason"] in reasons, reasons
+
+
+def test_every_pattern_has_a_case():
+    covered = {c.get("rule") for case in _load("patterns.yaml") for c in case["cards"]}
+    assert set(PATTERNS) <= covered, set(PATTERNS) - covered
+
+
+def test_every_extraction_reason_has_a_case():
+    covered = {case["reason"] for case in _load("negatives.yaml")}
+    # reasons that come from rule files or validation are covered in test_rules.py / test_models.py
+    elsewhere = {"topic stop-term", "pattern off", "regex timeout", "invalid"}
+    assert set(REJECTION_REASONS) - elsewhere <= covered, set(REJECTION_REASONS) - elsewhere - covered
+
+
+def test_rejections_name_the_line():
+    _, rejections = run("# 강의\n\n딥러닝 기초를 공부했다.\n\n- 꿀팁 : 아무거나\n")
+    assert ("꿀팁", "stop-term", 5) in [(r.term, r.reason, r.source.line) for r in rejections]
+
+
+def test_source_lines_count_front_matter():
+    note = "---\ntitle: x\n---\n\n- Adam : 적응형 학습률\n"
+    cards, _ = run(note)
+    assert cards[0].source.line == 5
+
+
+def test_extract_text_is_deterministic():
+    text = (CASES / "patterns.yaml").read_text(encoding="utf-8")
+    assert extract_text(text) == extract_text(text)
