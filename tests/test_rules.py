@@ -1,0 +1,193 @@
+"""Rule files: schema errors name file, line and field; topic assignment is deterministic and explained."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cards.cli import main
+from cards.pipeline import build
+from cards.rules import RuleError, load_rules
+
+NOTE = """---
+title: Day 1
+tags: [vision]
+---
+## Optimization
+- Adam : 모멘텀과 RMSprop을 합친 옵티마이저
+- Warmup : 처음 몇 스텝은 학습률을 작게 시작
+
+## 기타
+- Pooling : feature map 크기를 줄이는 연산
+- Tokenizer : 문장을 토큰 단위로 자르는 도구
+- KD : 큰 모델을 티처 삼아 작은 모델을 학습
+- Knowledge distillation : 지식을 작은 모델로 옮기는 방법
+"""
+
+
+def write(folder: Path, files: dict[str, str]) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+def decks_for(tmp_path: Path, rules: dict[str, str], note: str = NOTE, note_name: str = "nlp/day1.md"):
+    vault = tmp_path / "vault"
+    (vault / Path(note_name).parent).mkdir(parents=True, exist_ok=True)
+    (vault / note_name).write_text(note, encoding="utf-8")
+    rs = load_rules(write(tmp_path / "rules", rules))
+    res = build([vault], rs, root="R", jobs=1, cache_dir=None)
+    return {c.term: c.deck for c in res.cards}, res
+
+
+# term keyword > term word > heading > tag > folder; priority first; fallback for the rest
+TABLE = [
+    ({"opt.yaml": "match: {terms: [adam]}"}, {"Adam": "R::Opt", "Pooling": "R::Unsorted"}),
+    ({"opt.yaml": "match: {headings: [optimization]}"}, {"Adam": "R::Opt", "Warmup": "R::Opt", "Pooling": "R::Unsorted"}),
+    ({"cv.yaml": "match: {tags: [vision]}"}, {"Adam": "R::Cv", "Tokenizer": "R::Cv"}),
+    ({"nlp.yaml": "match: {folders: [nlp]}"}, {"Tokenizer": "R::Nlp", "Adam": "R::Nlp"}),
+    ({"nlp.yaml": "match: {folders: ['nlp/*.md']}"}, {"Tokenizer": "R::Nlp"}),
+    ({"cv.yaml": "match: {tags: [vision]}", "opt.yaml": "match: {headings: [optimization]}"},
+     {"Adam": "R::Opt", "Pooling": "R::Cv"}),  # heading beats tag
+    ({"cv.yaml": "match: {terms: [pooling]}\npriority: 0", "opt.yaml": "match: {headings: [기타]}\npriority: 5"},
+     {"Pooling": "R::Opt"}),  # priority beats evidence
+    ({"opt.yaml": "match: {term_regex: ['^(Adam|Warm)']}\ndeck: 'DL::Optim'"}, {"Adam": "R::DL::Optim", "Warmup": "R::DL::Optim"}),
+    ({"_global.yaml": "fallback_topic: Inbox"}, {"Adam": "R::Inbox"}),
+]
+
+
+@pytest.mark.parametrize("rules,expected", TABLE, ids=[str(i) for i in range(len(TABLE))])
+def test_topic_table(tmp_path, rules, expected):
+    decks, _ = decks_for(tmp_path, rules)
+    for term, deck in expected.items():
+        assert decks[term] == deck, (term, decks)
+
+
+def test_assignment_is_deterministic_and_explained(tmp_path):
+    rules = {"a.yaml": "match: {headings: [기타]}", "b.yaml": "match: {headings: [기타]}"}
+    d1, res = decks_for(tmp_path, rules)
+    d2, _ = decks_for(tmp_path / "again", rules)
+    assert d1 == d2
+    assert d1["Pooling"] == "R::A"  # equal claims: the first file in name order
+    pooling = next(c for c in res.cards if c.term == "Pooling")
+    assert pooling.topic_reason == "a.yaml: heading '기타'"
+
+
+def test_alias_groups_merge_cards_and_name_the_term(tmp_path):
+    decks, res = decks_for(tmp_path, {"t.yaml": "aliases: [[Knowledge distillation, KD, 지식 증류]]"})
+    kd = [c for c in res.cards if c.term == "Knowledge distillation"]
+    assert len(kd) == 1 and "KD" not in decks
+    assert len(kd[0].explanations) == 2 and "KD" in kd[0].aliases
+
+
+def test_topic_stop_terms_and_disabled_patterns(tmp_path):
+    decks, res = decks_for(tmp_path, {"opt.yaml": "match: {headings: [optimization]}\nstop_terms: [warmup]"})
+    assert "Warmup" not in decks and "Adam" in decks
+    assert any(r.reason == "topic stop-term" and r.term == "Warmup" for r in res.rejections)
+    decks, res = decks_for(tmp_path / "2", {"opt.yaml": "match: {headings: [optimization]}\ndisable: [C001]"})
+    assert "Adam" not in decks and "Pooling" in decks
+    assert any(r.reason == "pattern off" for r in res.rejections)
+
+
+def test_global_settings(tmp_path):
+    decks, res = decks_for(tmp_path, {"_global.yaml": "disable: [C001]"})
+    assert not {"Adam", "Pooling", "Tokenizer", "KD"} & set(decks)
+    assert any(r.reason == "pattern off" and r.term == "Adam" for r in res.rejections)
+    decks, res = decks_for(tmp_path / "2", {"_global.yaml": "stop_terms: [tokenizer]"})
+    assert "Tokenizer" not in decks and any(r.reason == "stop-term" and r.term == "Tokenizer" for r in res.rejections)
+
+
+def test_user_pattern(tmp_path):
+    note = "- Attention ~ 중요한 부분에 가중치를 주는 방법\n"
+    rules = {"nlp.yaml": "patterns:\n  - id: U001\n    regex: '^(?P<term>[A-Z]\\w+) ~ (?P<definition>.+)$'\n"}
+    decks, res = decks_for(tmp_path, rules, note=note)
+    card = next(c for c in res.cards if c.term == "Attention")
+    assert card.rule == "U001" and "가중치" in card.definition
+
+
+def test_catastrophic_user_regex_is_bounded(tmp_path):
+    note = "- " + "a" * 5000 + "!\n- Adam : 옵티마이저\n"
+    rules = {"bad.yaml": "patterns:\n  - id: SLOW\n    regex: '^(?P<term>(a+)+)(?P<definition>b)$'\n"}
+    decks, res = decks_for(tmp_path, rules, note=note)
+    assert "Adam" in decks  # the note still gives its cards
+    timeouts = [r for r in res.rejections if r.reason == "regex timeout"]
+    assert timeouts and "SLOW" in timeouts[0].detail and timeouts[0].source.line == 1
+
+
+# -- errors: one message shape, `path:line: field: message` --------------------------------
+
+ERRORS = [
+    ("bad YAML", "topic: [unclosed\n", r"^{p}:2: not valid YAML"),
+    ("not a mapping", "- a\n- b\n", r"^{p}:1: a rule file must be a mapping"),
+    ("unknown key", "topic: X\nmatch:\n  tems: [a]\n", r"^{p}:3: match\.tems: unknown field \(allowed here: .*terms"),
+    ("unknown top key", "topic: X\ndek: Y\n", r"^{p}:2: dek: unknown field"),
+    ("wrong type", "topic: X\npriority: high\n", r"^{p}:2: priority: Input should be a valid integer"),
+    ("bad regex", "match:\n  term_regex: ['(unclosed']\n", r"^{p}:2: match\.term_regex: invalid regex"),
+    ("pattern without groups", "patterns:\n  - id: U1\n    regex: 'a:b'\n",
+     r"^{p}:3: patterns\.0\.regex: the regex needs named groups"),
+    ("one-name alias group", "aliases:\n  - [KD]\n", r"^{p}:1: aliases: an alias group needs at least two names"),
+    ("empty deck part", "deck: 'A::'\n", r"^{p}:1: deck: deck name has an empty part"),
+]
+
+
+@pytest.mark.parametrize("name,text,shape", ERRORS, ids=[e[0] for e in ERRORS])
+def test_rule_errors(tmp_path, name, text, shape):
+    folder = write(tmp_path / "rules", {"good.yaml": "topic: Good\n", "topic.yaml": text})
+    path = str(folder / "topic.yaml")
+    with pytest.raises(RuleError) as exc:
+        load_rules(folder)
+    assert re.match(shape.format(p=re.escape(path)), str(exc.value)), str(exc.value)
+
+
+def test_duplicate_topic_name(tmp_path):
+    folder = write(tmp_path / "rules", {"a.yaml": "topic: Vision\n", "b.yaml": "topic: vision\n"})
+    with pytest.raises(RuleError) as exc:
+        load_rules(folder)
+    assert str(exc.value).startswith(f"{folder / 'b.yaml'}:1: topic: topic 'vision' is already defined in")
+
+
+def test_conflicting_aliases(tmp_path):
+    folder = write(tmp_path / "rules", {"a.yaml": "aliases: [[KD, Knowledge distillation]]\n",
+                                        "b.yaml": "aliases: [[KD, Kernel density]]\n"})
+    with pytest.raises(RuleError) as exc:
+        load_rules(folder)
+    assert str(exc.value).startswith(f"{folder / 'b.yaml'}: aliases: alias 'KD' is also in the group")
+
+
+def test_cli_bad_rule_file_exits_2_and_applies_nothing(tmp_path):
+    write(tmp_path / "rules", {"x.yaml": "match:\n  tems: [a]\n"})
+    (tmp_path / "n.md").write_text("- Adam : 옵티마이저\n", encoding="utf-8")
+    r = CliRunner().invoke(main, ["extract", str(tmp_path / "n.md"), "--rules", str(tmp_path / "rules"), "--no-cache"])
+    assert r.exit_code == 2
+    assert "x.yaml:2: match.tems: unknown field" in r.output
+    assert "Adam" not in r.output
+
+
+def test_rules_commands(tmp_path):
+    runner = CliRunner()
+    folder = tmp_path / "rules"
+    r = runner.invoke(main, ["rules", "new", "Computer Vision", "--rules", str(folder)])
+    assert r.exit_code == 0 and (folder / "computer-vision.yaml").exists()
+    load_rules(folder)  # the starter file is valid as written
+    assert runner.invoke(main, ["rules", "new", "Computer Vision", "--rules", str(folder)]).exit_code == 2
+    (folder / "computer-vision.yaml").write_text("topic: Computer Vision\nmatch: {terms: [pooling]}\n", encoding="utf-8")
+    (tmp_path / "n.md").write_text("- Pooling : 크기를 줄임\n- Adam : 옵티마이저\n", encoding="utf-8")
+    r = runner.invoke(main, ["rules", "check", str(tmp_path / "n.md"), "--rules", str(folder)])
+    assert r.exit_code == 0
+    assert "Pooling  ← computer-vision.yaml: term 'pooling'" in r.output
+    assert "Unsorted (fallback: no rule file claims these): 1 cards" in r.output
+    r = runner.invoke(main, ["rules", "list", str(tmp_path / "n.md"), "--rules", str(folder)])
+    assert "Computer Vision  → deck Computer Vision" in r.output and "1 cards" in r.output
+    schema = json.loads(runner.invoke(main, ["rules", "schema"]).output)
+    assert schema["additionalProperties"] is False and "match" in schema["properties"]
+    r = runner.invoke(main, ["rules", "patterns"])
+    assert "C001" in r.output and "stop-term" in r.output
+
+
+def test_shipped_rules_are_valid():
+    rs = load_rules(Path(__file__).resolve().parents[1] / "rules")
+    assert len(rs.topics) >= 5
