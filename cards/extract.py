@@ -37,9 +37,13 @@ _SHORT_ALIAS = re.compile(r"^(?P<alias>[^;,.()]{1,30}?)\s*;\s*(?P<rest>\S.*)$")
 MAX_FOLLOW_LINES = 40
 
 
+_NAV_LINK = re.compile(r"<a\s[^>]*href\s*=\s*[\"']#[^>]*>.*?</a>|\[[^\]]*\]\(#[^)]*\)", re.I | re.S)
+
+
 def clean_inline(text: str) -> str:
     """Text as a reader sees it: no comments, images, tags; links and wikilinks reduced to their text."""
     text = _HTML_COMMENT.sub("", text)
+    text = _NAV_LINK.sub(" ", text)  # in-page navigation (`<a href="#top">TOP</a>`) is not content
     text = _IMG.sub(" ", text)
     text = _WIKI.sub(r"\1", text)
     text = _LINK.sub(r"\1", text)
@@ -418,8 +422,8 @@ class _NoteExtractor:
                 region = [j for j in range(i + 1, min(len(self.b), i + 1 + MAX_FOLLOW_LINES))
                           if self.b[j].group == nxt.group]
                 body = clean_inline(" ".join(self.b[j].text for j in region))
-                if len(body) < 20:
-                    return
+                if len(body) < 20 or body.rstrip().endswith((":", "：")):
+                    return  # too little, or a paragraph that introduces what follows
                 rule = "B104"
         if not region:
             return

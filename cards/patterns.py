@@ -57,7 +57,8 @@ REJECTION_REASONS = {
     "no text": "the explanation is only an image, link or markup",
     "only names": "the explanation only lists bare names",
     "weak arrow": "`X -> Y` is read as a term only when X is a clear technical term",
-    "too short": "the explanation is too short for this form",
+    "too short": "the term (a single letter) or the explanation is too short for this form",
+    "formula": "the left side is a formula or an assignment, not a term",
     "invalid": "the card failed validation",
     "topic stop-term": "a topic's rule file lists this term under stop_terms",
     "pattern off": "a topic's rule file switches this pattern off",
@@ -76,6 +77,9 @@ Question Answer Q A Meet_up 실험 참가자 모더레이터 발표 발표자 �
 Today TIL Q&A QnA FAQ such_as 예를_들어
 title date layout tags tag categories category published use_math toc toc_sticky excerpt author description comments
 permalink math created created-at updated aliases
+Problem Problems Issue Issues Example Examples Input Inputs Output Outputs 주제 취업 인턴 후속_논문 논문 문제점 개선점 한계 한계점
+Limitation Limitations Idea Ideas 아이디어 구현 Implementation 코드 Code Setting Settings 설정 환경 Environment Install Installation
+설치 Usage 사용법 방법 접근법 Formula 수식 Goal Goals Todo_list 장단점 Advantages Disadvantages Tips Misc 잡담 공부 Study 느낀점 배운점 후기 소감 정리본
 """.split()}
 STOP_TERMS.discard("")
 
@@ -83,12 +87,22 @@ STOP_TERMS.discard("")
 LABEL_PREFIXES = tuple(term_key(p) for p in ["오늘", "내일", "어제", "이번 주", "다음 주", "지난 주", "today", "tomorrow"])
 LABEL_SUFFIXES = tuple(term_key(s) for s in [
     "회고", "회고록", "피어세션", "멘토링", "정리", "내용", "관련", "후기", "소감", "일정", "계획", "할 일", "한 일",
-    "느낀 점", "배운 점", "기록", "목표", "과제", "마무리", "리뷰 일정", "스크럼", "복습", "예습"])
+    "느낀 점", "배운 점", "기록", "목표", "과제", "마무리", "리뷰 일정", "스크럼", "복습", "예습", "예시", "예제",
+    "프로젝트"])
 _LABEL_NUMBERED = re.compile(
     r"^(?:day|week|lv|level|chapter|ch|part|step|lecture|session|mission|quiz|lab|hw|assignment)[\s.\-_]*\d+\b|"
     r"^\d+\s*(?:강|주차|일차|장|일|주|day|week)\b|^(?:\d+\s*)?(?:주차|일차)\b",
     re.I)
 
+# Leading words that make a left side an example, a case or a prepositional phrase, not a term.
+_LABEL_LEAD = re.compile(r"^(?:(?:example|examples|ex\.|e\.g\.|case|for|in|on|with|to|of|by|from|about|예제|예시|예)\s+"
+                         r"|(?:ex|cf|eg|e\.g|참고|예)\s*\)"
+                         r"|\[\s*(?:img|image|gif|math|fig|figure|table|그림|표|사진|수식)\b)", re.I)
+# A multi-word left side ending in an activity noun is a log entry ("baseline 모델 학습 적용"), not a concept.
+_ACTIVITY_END = ("적용", "개선", "변경", "구현", "수정", "추가", "제거", "시도", "분석", "확인", "진행", "사용", "생활", "준비",
+                 "제출", "정리", "참여", "회의", "발표", "구축", "선정")
+_ADNOMINAL = ("하는", "되는", "있는", "없는", "받는", "주는", "했던", "하던", "라는", "이라는")
+_VERSION = re.compile(r"^v?\d+(?:\.\d+)*[a-z]?$", re.I)
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
 _LATIN = re.compile(r"[A-Za-z]")
 _NUMBERISH = re.compile(r"^[\d\s.,:;%~/\-+()*x×]+$")
@@ -111,8 +125,14 @@ def is_hangul_word(word: str) -> bool:
 
 
 def is_stop_term(term: str, extra: frozenset[str] = frozenset()) -> bool:
-    key = term_key(term)
+    key = term_key(re.sub(r"[^\w\s&+#.-]", "", term))  # emoji and symbols around a label do not hide it
     if key in STOP_TERMS or key in extra:
+        return True
+    if _LABEL_LEAD.match(term.strip()):
+        return True
+    words = term.split()
+    if len(words) >= 2 and is_hangul_word(words[-1]) and words[-1].endswith(_ACTIVITY_END) \
+            and not words[-1].endswith("학습"):
         return True
     if key.startswith(LABEL_PREFIXES) or key.endswith(LABEL_SUFFIXES):
         return True
@@ -131,7 +151,8 @@ def sentence_like(term: str) -> bool:
         return True
     last = words[-1].rstrip(".!~,")
     if is_hangul_word(last):
-        if last[-2:] in _VERB2 or (len(last) >= 2 and last.endswith(("는데", "거든", "더라", "는지", "해라", "하자"))):
+        if last[-2:] in _VERB2 or (len(last) >= 2 and last.endswith(
+                ("는데", "거든", "더라", "는지", "해라", "하자", "는가", "을까", "할까", "될까", "인가"))):
             return True
         if len(words) >= 2 and last.endswith(_VERB_END_ANY):
             return True
@@ -139,6 +160,8 @@ def sentence_like(term: str) -> bool:
             return True
         if len(words) >= 3 and last.endswith(_VERB_END_LONG):
             return True
+    if len(words) >= 2 and is_hangul_word(words[0]) and words[0].endswith(_ADNOMINAL):
+        return True
     for w in words[:-1]:
         if is_hangul_word(w) and len(w) >= 2 and w.endswith(_OBJ):
             return True
@@ -159,8 +182,12 @@ def term_problem(term: str, extra_stop: frozenset[str] = frozenset()) -> str | N
         return "number" if _NUMBERISH.match(t) else "no letters"
     if _URL.search(t):
         return "url"
-    if _NUMBERISH.match(t):
+    if _NUMBERISH.match(t) or _VERSION.match(t):
         return "number"
+    if len(term_key(t)) == 1 and not _HANGUL.search(t):
+        return "too short"
+    if "=" in t or "≠" in t:
+        return "formula"
     if "?" in t or "？" in t:
         return "question"
     if is_stop_term(t, extra_stop):
@@ -187,6 +214,8 @@ def definition_problem(text: str) -> str | None:
         return "url"
     if _NUMBERISH.match(t) and len(t) < 12:
         return "number"
+    if re.match(r"^[\d.,~\-]+\s*[^\W\d_]{0,4}$", t):
+        return "number"  # a quantity with its unit: `2시간`, `8문제`, `30 min`
     parts = [p.strip() for p in re.split(r"\s*/\s*", t) if p.strip()]
     if len(parts) >= 3 and all(len(p.split()) <= 2 and len(p) <= 24 for p in parts) and "/" in t:
         return "only names"
