@@ -102,6 +102,9 @@ _LABEL_LEAD = re.compile(r"^(?:(?:example|examples|ex\.|e\.g\.|case|for|in|on|wi
 _ACTIVITY_END = ("적용", "개선", "변경", "구현", "수정", "추가", "제거", "시도", "분석", "확인", "진행", "사용", "생활", "준비",
                  "제출", "정리", "참여", "회의", "발표", "구축", "선정")
 _ADNOMINAL = ("하는", "되는", "있는", "없는", "받는", "주는", "했던", "하던", "라는", "이라는")
+_QUANTITY = re.compile(r"^\d[\d.,]*\s*(?:bytes?|bits?|kb|mb|gb|tb|ms|sec|secs|min|mins|h|hours?|days?|개|명|시간|분|초|일|주|문제|장|번|회|층|차원)$",
+                       re.I)
+_ORDINAL_LEAD = re.compile(r"^(?:first|second|third|fourth|last|next|1st|2nd|3rd|\d+th|첫|첫째|첫번째|두번째|세번째|마지막)\s", re.I)
 _VERSION = re.compile(r"^v?\d+(?:\.\d+)*[a-z]?$", re.I)
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
 _LATIN = re.compile(r"[A-Za-z]")
@@ -128,7 +131,7 @@ def is_stop_term(term: str, extra: frozenset[str] = frozenset()) -> bool:
     key = term_key(re.sub(r"[^\w\s&+#.-]", "", term))  # emoji and symbols around a label do not hide it
     if key in STOP_TERMS or key in extra:
         return True
-    if _LABEL_LEAD.match(term.strip()):
+    if _LABEL_LEAD.match(term.strip()) or _ORDINAL_LEAD.match(term.strip()):
         return True
     words = term.split()
     if len(words) >= 2 and is_hangul_word(words[-1]) and words[-1].endswith(_ACTIVITY_END) \
@@ -182,8 +185,10 @@ def term_problem(term: str, extra_stop: frozenset[str] = frozenset()) -> str | N
         return "number" if _NUMBERISH.match(t) else "no letters"
     if _URL.search(t):
         return "url"
-    if _NUMBERISH.match(t) or _VERSION.match(t):
+    if _NUMBERISH.match(t) or _VERSION.match(t) or _QUANTITY.match(t):
         return "number"
+    if t.count("$") % 2:
+        return "formula"  # a cut-off piece of math
     if len(term_key(t)) == 1 and not _HANGUL.search(t):
         return "too short"
     if "=" in t or "≠" in t:
