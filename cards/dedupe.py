@@ -84,13 +84,16 @@ def merge_cards(cards: list[Card], alias_groups: list[list[str]] | None = None) 
                     seen_keys.add(k)
                     names.append(name)
         explanations = []
-        seen_text: set[str] = set()
+        seen_text: dict[str, int] = {}
         for c in members:
             for e in c.explanations:
                 k = " ".join(e.text.split()).casefold()
-                if k in seen_text:
+                if k in seen_text:  # identical text: kept once, its source remembered
+                    first = explanations[seen_text[k]]
+                    explanations[seen_text[k]] = first.model_copy(
+                        update={"also_in": [*first.also_in, e.source, *e.also_in]})
                     continue
-                seen_text.add(k)
+                seen_text[k] = len(explanations)
                 explanations.append(e)
         merged.append(head.model_copy(update={"term": term, "aliases": names, "explanations": explanations}))
     return merged, len(cards) - len(merged)

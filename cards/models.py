@@ -68,14 +68,15 @@ class Explanation(BaseModel):
     rule: str
     note_title: str = ""
     note_date: str = ""
+    also_in: list[Source] = Field(default_factory=list)  # the same text found in other places
 
 
 def _check_markup(text: str) -> str:
     # Markup Anki would show raw: leftover list markers at line starts, heading hashes, fences.
     lines = []
     for line in text.split("\n"):
-        line = re.sub(r"^\s*(?:[-*+]|\d+[.)])\s+", "", line)
-        line = re.sub(r"^\s*#{1,6}\s+", "", line)
+        line = re.sub(r"^(\s*)(?:[-*+]|\d+[.)])\s+", r"\1", line)  # keep the indentation: it is the nesting
+        line = re.sub(r"^(\s*)#{1,6}\s+", r"\1", line)
         if line.strip().startswith("```"):
             continue
         lines.append(line.rstrip())
@@ -177,6 +178,7 @@ def card_to_json(card: Card) -> dict:
         "sources": [
             {"path": e.source.path, "line": e.source.line, "rule": e.rule, "context": list(e.context)}
             for e in card.explanations
-        ],
+        ] + [{"path": s.path, "line": s.line, "rule": e.rule, "context": list(e.context)}
+             for e in card.explanations for s in e.also_in],
     }
 

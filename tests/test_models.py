@@ -1,0 +1,106 @@
+"""Validation, normalised term keys, merging, and the block line map."""
+from __future__ import annotations
+
+import unicodedata
+
+import pytest
+
+from cards.blocks import parse_blocks
+from cards.dedupe import merge_cards
+from cards.models import Candidate, Card, Rejection, Source, card_to_json, term_key, validate
+from cards.notes import parse_note
+
+
+def cand(term, definition="설명", line=1, path="a.md", aliases=()):
+    return Candidate(term=term, definition=definition, aliases=list(aliases), rule="C001",
+                     source=Source(path=path, line=line))
+
+
+@pytest.mark.parametrize("a,b", [("메타 러닝", "메타러닝"), ("**KD**", "kd"), ("Cross-Entropy", "cross entropy"),
+                                 (unicodedata.normalize("NFD", "증류"), "증류"), ("Batch_Norm", "batch norm")])
+def test_term_key_equal(a, b):
+    assert term_key(a) == term_key(b)
+
+
+@pytest.mark.parametrize("a,b", [("KD", "KL"), ("배치", "미니배치"), ("C++", "C")])
+def test_term_key_distinct(a, b):
+    assert term_key(a) != term_key(b)
+
+
+def test_validate_accepts_and_cleans():
+    card = validate(cand("  Adam ", "- 모멘텀 + RMSprop\n  - 적응형"), "Day 1", "2024-09-02")
+    assert isinstance(card, Card)
+    assert card.term == "Adam" and card.definition == "모멘텀 + RMSprop\n  적응형"
+    assert card.explanations[0].note_title == "Day 1"
+
+
+@pytest.mark.parametrize("term,definition,reason", [
+    ("", "x", "invalid"), ("a b c d e f g h i j", "x", "too long"), ("Adam", "   ", "invalid"),
+    ("Adam", "x" * 5000, "too long"), ("line\nbreak", "x", "invalid"), ("***", "x", "invalid"),
+])
+def test_validate_rejects_with_reason(term, definition, reason):
+    r = validate(cand(term, definition, line=7))
+    assert isinstance(r, Rejection)
+    assert r.reason == reason and r.source.line == 7 and r.detail
+
+
+def test_aliases_equal_to_the_term_are_dropped():
+    card = validate(cand("KD", aliases=["kd", "지식 증류"]))
+    assert card.aliases == ["지식 증류"]
+
+
+def _cards(*cands):
+    return [validate(c) for c in cands]
+
+
+def test_merge_by_key_keeps_every_distinct_explanation_once():
+    cards = _cards(cand("메타 러닝", "학습하는 법을 학습", 3), cand("메타러닝", "학습하는 법을 학습", 9, "b.md"),
+                   cand("Meta-Learning", "적은 데이터로 빠르게 적응", 12))
+    merged, n = merge_cards(cards)
+    assert n == 1 and len(merged) == 2  # Meta-Learning is a different key without an alias
+    meta = merged[0]
+    assert meta.term == "메타 러닝" and [e.source.line for e in meta.explanations] == [3]
+    assert [(s.path, s.line) for s in meta.explanations[0].also_in] == [("b.md", 9)]
+    assert len(card_to_json(meta)["sources"]) == 2
+
+
+def test_merge_through_aliases_from_notes_and_rules():
+    cards = _cards(cand("Knowledge distillation", "지식 전달", aliases=["증류"]), cand("증류", "혼합물 분리", 5),
+                   cand("KD", "티처 삼아", 8))
+    merged, n = merge_cards(cards)
+    assert [c.term for c in merged] == ["Knowledge distillation", "KD"] and n == 1
+    merged, n = merge_cards(cards, [["KD", "Knowledge distillation"]])
+    assert len(merged) == 1 and n == 2
+    assert merged[0].term == "KD" and set(merged[0].aliases) >= {"Knowledge distillation", "증류"}
+    assert len(merged[0].explanations) == 3
+
+
+def test_merge_is_order_stable():
+    cards = _cards(cand("B"), cand("A"), cand("b", "다른 설명"))
+    assert [c.term for c in merge_cards(cards)[0]] == ["B", "A"]
+
+
+def test_card_json_shape_is_stable():
+    card = validate(cand("Adam", "옵티마이저", 4))
+    d = card_to_json(card)
+    for key in ("term", "definition", "aliases", "topic", "deck", "tags", "context", "source", "rule", "guid"):
+        assert key in d
+    assert d["source"] == {"path": "a.md", "line": 4}
+
+
+def test_block_lines_follow_the_source():
+    text = "# H\n\nTerm\n- a : b\n  lazy\n  - nested\n\n```\nx: 1\n```\n| a | b |\n|---|---|\n| c | d |\n> q : r\n"
+    got = [(b.line, b.kind, b.text) for b in parse_blocks(text)]
+    assert got == [(1, "heading", "H"), (3, "para", "Term"), (4, "item", "a : b"), (5, "item", "lazy"),
+                   (6, "item", "nested"), (8, "code", "x: 1\n"), (11, "table", "a | b"), (13, "table", "c | d"),
+                   (14, "quote", "q : r")]
+
+
+def test_notes_title_date_tags():
+    n = parse_note(b"---\ntitle: T\ndate: 2024-01-02\ntags: a b\ncategories: [x, y]\n---\nbody\n", "n.md")
+    assert (n.title, n.date, n.tags, n.categories) == ("T", "2024-01-02", ["a", "b"], ["x", "y"])
+    assert n.text.split("\n")[6] == "body"  # line numbers kept
+    n = parse_note("# 제목\n내용".encode(), "2023-05-06-post.md")
+    assert (n.title, n.date) == ("제목", "2023-05-06")
+    n = parse_note(b"plain", "notes/file-name.md")
+    assert n.title == "file-name"
