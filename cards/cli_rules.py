@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from .patterns import PATTERNS, REJECTION_REASONS
-from .rules import GLOBAL_FILE, GlobalRules, RuleError, TopicRules, load_rules
+from .rules import GLOBAL_FILE, GlobalRules, RuleError, TopicRules, check_rules, load_rules
 
 STARTER = """\
 # Rule file for the topic "{topic}". One file per topic; every key is optional.
@@ -118,6 +118,12 @@ def check(paths, rules_dir):
       cards rules check
       cards rules check notes/
     """
+    errors = check_rules(rules_dir)
+    for err in errors:
+        click.echo(f"error: {err}", err=True)
+    if errors:
+        click.echo(f"{len(errors)} problem(s) in {rules_dir}; no rule file was applied", err=True)
+        sys.exit(2)
     rs = _load_or_exit(rules_dir)
     click.echo(f"{len(rs.files)} rule file(s) in {rules_dir} are valid: "
                f"{len(rs.topics)} topic(s){', global settings' if any(Path(f).name == GLOBAL_FILE for f in rs.files) else ''}")

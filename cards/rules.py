@@ -271,6 +271,27 @@ def load_rules(folder: Path | None) -> RuleSet:
     return rs
 
 
+def check_rules(folder: Path) -> list[RuleError]:
+    """Every problem in a rules folder (not just the first): each file alone, then across files."""
+    errors: list[RuleError] = []
+    files = sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file()) \
+        if folder.is_dir() else []
+    if not folder.is_dir():
+        return [RuleError(str(folder), "rules folder not found")]
+    for p in files:
+        try:
+            data, node = _load_yaml(p)
+            _validate(GlobalRules if p.name == GLOBAL_FILE else TopicRules, data, node, p)
+        except RuleError as exc:
+            errors.append(exc)
+    if not errors:
+        try:
+            load_rules(folder)
+        except RuleError as exc:
+            errors.append(exc)
+    return errors
+
+
 def _check_aliases(rs: RuleSet) -> None:
     """One name may belong to one alias group only: two groups sharing a name would merge silently."""
     seen: dict[str, tuple[str, list[str]]] = {}

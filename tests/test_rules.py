@@ -191,3 +191,18 @@ def test_rules_commands(tmp_path):
 def test_shipped_rules_are_valid():
     rs = load_rules(Path(__file__).resolve().parents[1] / "rules")
     assert len(rs.topics) >= 5
+
+
+def test_rules_check_reports_every_bad_file(tmp_path):
+    folder = write(tmp_path / "rules", {"a.yaml": "dek: X\n", "b.yaml": "priority: high\n", "c.yaml": "topic: C\n"})
+    r = CliRunner().invoke(main, ["rules", "check", "--rules", str(folder)])
+    assert r.exit_code == 2
+    assert "a.yaml:1: dek: unknown field" in r.output and "b.yaml:1: priority:" in r.output
+    assert "2 problem(s)" in r.output
+
+
+def test_python_dash_m_runs():
+    import subprocess
+    import sys
+    out = subprocess.run([sys.executable, "-m", "cards", "--help"], capture_output=True, text=True, check=True)
+    assert "extract" in out.stdout and "export" in out.stdout
