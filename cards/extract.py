@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from .blocks import Block, parse_blocks, strip_heading_number
 from .models import Candidate, Rejection, Source
@@ -40,19 +41,30 @@ MAX_FOLLOW_LINES = 40
 _NAV_LINK = re.compile(r"<a\s[^>]*href\s*=\s*[\"']#[^>]*>.*?</a>|\[[^\]]*\]\(#[^)]*\)", re.I | re.S)
 
 
+@lru_cache(maxsize=32768)
 def clean_inline(text: str) -> str:
     """Text as a reader sees it: no comments, images, tags; links and wikilinks reduced to their text."""
-    text = _HTML_COMMENT.sub("", text)
-    text = _NAV_LINK.sub(" ", text)  # in-page navigation (`<a href="#top">TOP</a>`) is not content
-    text = _IMG.sub(" ", text)
-    text = _WIKI.sub(r"\1", text)
-    text = _LINK.sub(r"\1", text)
-    text = _TAG.sub(" ", text)
-    return re.sub(r"[ \t]{2,}", " ", text).strip()
+    if "<" in text:
+        text = _HTML_COMMENT.sub("", text)
+        text = _NAV_LINK.sub(" ", text)  # in-page navigation (`<a href="#top">TOP</a>`) is not content
+        text = _TAG.sub(" ", text)
+    if "[" in text:
+        text = _IMG.sub(" ", text)
+        text = _WIKI.sub(r"\1", text)
+        text = _LINK.sub(r"\1", text)
+    if "  " in text or "\t" in text:
+        text = _SPACES.sub(" ", text)
+    return text.strip()
+
+
+_SPACES = re.compile(r"[ \t]{2,}")
+_MASK_HINT = re.compile(r"[`$\\]|https?:|ftp:|www\.", re.I)
 
 
 def mask(text: str) -> str:
     """Same length as `text`, with code spans, math and URLs blanked so separators inside them are ignored."""
+    if not _MASK_HINT.search(text):
+        return text
     out = list(text)
     for rx in (_CODE, _MATH, _URL):
         for m in rx.finditer(text):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 MAX_TERM_CHARS = 80
@@ -22,6 +23,7 @@ def nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
+@lru_cache(maxsize=65536)
 def term_key(term: str) -> str:
     """Normalised identity of a term: NFC, case-folded, emphasis, spaces and hyphens ignored.
 

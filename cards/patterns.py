@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .models import term_key
 
@@ -176,6 +177,7 @@ def sentence_like(term: str) -> bool:
     return False
 
 
+@lru_cache(maxsize=32768)
 def term_problem(term: str, extra_stop: frozenset[str] = frozenset()) -> str | None:
     """Why `term` cannot be a card's front, or None when it reads as a short noun phrase."""
     t = term.strip()
@@ -210,6 +212,7 @@ def term_problem(term: str, extra_stop: frozenset[str] = frozenset()) -> str | N
     return None
 
 
+@lru_cache(maxsize=32768)
 def definition_problem(text: str) -> str | None:
     """Why `text` cannot be a card's back (after images, links and markup are removed)."""
     t = text.strip()

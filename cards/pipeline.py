@@ -14,7 +14,7 @@ import genanki
 
 from .dedupe import merge_cards
 from .extract import Settings, extract_text
-from .models import Card, Rejection, validate
+from .models import Card, Rejection, term_key, validate
 from .notes import Note, Warning_, read_note, walk
 from .rules import NoteInfo, RuleSet, assign_topic
 
@@ -120,8 +120,8 @@ def finish(results: list[NoteResult], rules: RuleSet, root: str) -> Result:
         tname = topic.name if topic else fallback
         deck = deck_name(root, topic.deck if topic else fallback)
         if topic is not None:
-            stop = {s.casefold().replace(" ", "") for s in topic.rules.stop_terms}
-            if card.key in stop or any(a.casefold().replace(" ", "") in stop for a in card.aliases):
+            stop = {term_key(s) for s in topic.rules.stop_terms}
+            if card.key in stop or any(term_key(a) in stop for a in card.aliases):
                 rejections.append(Rejection(term=card.term, definition=card.definition[:300],
                                             reason="topic stop-term", rule=card.rule, source=card.source,
                                             detail=f"listed in {topic.path}"))

@@ -135,6 +135,17 @@ class Topic:
     path: str
     rules: TopicRules
     term_rx: list = field(default_factory=list)
+    # precomputed once: keyword key → keyword, keyword word → keyword, and the folded heading words / tags
+    term_keys: dict[str, str] = field(default_factory=dict)
+    term_words: dict[str, str] = field(default_factory=dict)
+    tag_keys: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for kw in reversed(self.rules.match.terms):
+            self.term_keys[term_key(kw)] = kw
+            self.term_words[kw.casefold()] = kw
+        for t in reversed(self.rules.match.tags):
+            self.tag_keys[term_key(t)] = t
 
 
 @dataclass
@@ -320,8 +331,9 @@ _RANK = {"term": 5, "term word": 4, "term regex": 4, "heading": 3, "tag": 2, "fo
 def _claim(topic: Topic, card: Card, infos: list[NoteInfo]) -> tuple[int, str] | None:
     m = topic.rules.match
     names = [card.term, *card.aliases]
-    keys = {term_key(n) for n in names}
-    words = {w.casefold() for n in names for w in re.split(r"[\s/()\-]+", n) if w}
+    # ordered (term first, then aliases) so the reported reason never depends on hash order
+    keys = list(dict.fromkeys(term_key(n) for n in names))
+    words = list(dict.fromkeys(w.casefold() for n in names for w in re.split(r"[\s/()\-]+", n) if w))
     best: tuple[int, str] | None = None
 
     def offer(kind: str, what: str) -> None:
@@ -330,11 +342,13 @@ def _claim(topic: Topic, card: Card, infos: list[NoteInfo]) -> tuple[int, str] |
         if best is None or cand[0] > best[0]:
             best = cand
 
-    for kw in m.terms:
-        if term_key(kw) in keys:
-            offer("term", kw)
-        elif kw.casefold() in words:
-            offer("term word", kw)
+    for k in keys:
+        if k in topic.term_keys:
+            offer("term", topic.term_keys[k])
+    if best is None or best[0] < _RANK["term word"]:
+        for w in words:
+            if w in topic.term_words and topic.term_keys.get(term_key(w)) is None:
+                offer("term word", topic.term_words[w])
     for rx in topic.term_rx:
         if any(rx.search(n, timeout=REGEX_TIMEOUT) for n in names):
             offer("term regex", rx.pattern)
@@ -344,10 +358,10 @@ def _claim(topic: Topic, card: Card, infos: list[NoteInfo]) -> tuple[int, str] |
             if any(w.casefold() in h for h in heads):
                 offer("heading", w)
     if m.tags:
-        note_tags = {term_key(t) for i in infos for t in i.tags}
-        for t in m.tags:
-            if term_key(t) in note_tags:
-                offer("tag", t)
+        for i in infos:
+            for t in i.tags:
+                if term_key(t) in topic.tag_keys:
+                    offer("tag", topic.tag_keys[term_key(t)])
     for pat in m.folders:
         for i in infos:
             folders = Path(i.path).parts[:-1]
