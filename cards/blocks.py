@@ -56,6 +56,7 @@ class _Walker:
         self.headings: list[tuple[int, str]] = []
         self.items = 0
         self.groups = 0
+        self._heads: tuple[str, ...] = ()  # the heading path, rebuilt only when a heading changes it
 
     # -- line mapping -----------------------------------------------------------------
     def find(self, text: str, window: int = 400) -> int:
@@ -75,7 +76,7 @@ class _Walker:
         src = self.lines[idx] if 0 <= idx < len(self.lines) else ""
         blank = idx > 0 and not self.lines[idx - 1].strip()
         b = Block(line=idx + 1, kind=kind, text=text, col=_col(src),
-                  headings=tuple(h for _, h in self.headings), blank_before=blank, **kw)
+                  headings=self._heads, blank_before=blank, **kw)
         self.blocks.append(b)
         return b
 
@@ -90,8 +91,10 @@ class _Walker:
                 level = tok.get("attrs", {}).get("level", 1)
                 while self.headings and self.headings[-1][0] >= level:
                     self.headings.pop()
+                self._heads = tuple(h for _, h in self.headings)
                 self.add(idx, "heading", text, level=level)
                 self.headings.append((level, text))
+                self._heads = tuple(h for _, h in self.headings)
             elif t in ("paragraph", "block_text", "heading"):
                 self.text_chunk(tok.get("text", ""), "quote" if quote else ("item" if item >= 0 else "para"),
                                 depth, item, parent, first=False)

@@ -28,6 +28,7 @@ _SEP = re.compile(
     r"|(?P<arrow>\s*(?<!<)(?:->|=>|→|⇒)\s*)"
     r"|(?P<dash>\s+[-–]\s+|\s*—\s*)"
 )
+_SEP_HINT = re.compile(r"[:：;=\-–—>→⇒]|\*\*|__")
 _SEP_RULE = {"colon": "C001", "semi": "C002", "eq": "C003", "dash": "C004", "arrow": "C005"}
 _NUMBERING = re.compile(r"^(?:\(?\d{1,3}[.)]\s+|\(\d{1,3}\)\s*|[①-⑳]\s*|[0-9]{1,3}\s*[.)]\s*(?=\S))")
 _EMPH = re.compile(r"^(\*\*|__|\*|_|~~)(.+?)\1$")
@@ -126,6 +127,8 @@ class _NoteExtractor:
         return res
 
     def _split(self, raw: str) -> _Split | None:
+        if not _SEP_HINT.search(raw):
+            return None  # no separator character at all: most lines
         text = clean_inline(raw)
         if not text:
             return None

@@ -20,7 +20,7 @@ _KEY_DROP = re.compile(r"[\s\-_·.]+")
 
 
 def nfc(text: str) -> str:
-    return unicodedata.normalize("NFC", text)
+    return text if text.isascii() or unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
 
 
 @lru_cache(maxsize=65536)
@@ -73,8 +73,13 @@ class Explanation(BaseModel):
     also_in: list[Source] = Field(default_factory=list)  # the same text found in other places
 
 
+_MARKUP_HINT = re.compile(r"^\s*(?:[-*+#]|\d+[.)]|```)", re.M)
+
+
 def _check_markup(text: str) -> str:
     # Markup Anki would show raw: leftover list markers at line starts, heading hashes, fences.
+    if not _MARKUP_HINT.search(text):
+        return "\n".join(line.rstrip() for line in text.split("\n")).strip()
     lines = []
     for line in text.split("\n"):
         line = re.sub(r"^(\s*)(?:[-*+]|\d+[.)])\s+", r"\1", line)  # keep the indentation: it is the nesting
@@ -121,7 +126,7 @@ class Card(BaseModel):
                 raise ValueError("empty definition")
             if len(text) > MAX_DEFINITION_CHARS:
                 raise ValueError(f"definition longer than {MAX_DEFINITION_CHARS} characters")
-            out.append(e.model_copy(update={"text": text}))
+            out.append(e if text == e.text else e.model_copy(update={"text": text}))
         return out
 
     @property
