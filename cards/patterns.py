@@ -90,7 +90,7 @@ LABEL_PREFIXES = tuple(term_key(p) for p in ["오늘", "내일", "어제", "이�
 LABEL_SUFFIXES = tuple(term_key(s) for s in [
     "회고", "회고록", "피어세션", "멘토링", "정리", "내용", "관련", "후기", "소감", "일정", "계획", "할 일", "한 일",
     "느낀 점", "배운 점", "기록", "목표", "과제", "마무리", "리뷰 일정", "스크럼", "복습", "예습", "예시", "예제",
-    "프로젝트", "recap", "webinar", "meeting", "takeaways", "considerations", "questions"])
+    "프로젝트", "recap", "webinar", "meeting", "takeaways", "considerations"])
 _LABEL_NUMBERED = re.compile(
     r"^(?:day|week|lv|level|chapter|ch|part|step|lecture|session|mission|quiz|lab|hw|assignment)[\s.\-_]*\d+\b|"
     r"^\d+\s*(?:강|주차|일차|장|일|주|day|week)\b|^(?:\d+\s*)?(?:주차|일차)\b",

@@ -16,10 +16,10 @@ from pathlib import Path
 
 from . import __version__
 from .extract import Settings
-from .pipeline import NoteResult, process_note
+from .pipeline import NoteResult, pack, process_note, unpack
 
 PARALLEL_MIN_FILES = 64  # below this a pool costs more than it saves
-CACHE_FORMAT = "1"
+CACHE_FORMAT = "2"
 
 
 def _cache_key(path: str, data: bytes, rules_digest: str) -> str:
@@ -34,16 +34,16 @@ def _cache_file(cache_dir: Path, key: str) -> Path:
     return cache_dir / key[:2] / f"{key}.pkl"
 
 
-def _load(cache_dir: Path, key: str) -> NoteResult | None:
+def _load(cache_dir: Path, key: str) -> tuple | None:
     try:
         with open(_cache_file(cache_dir, key), "rb") as fh:
             obj = pickle.load(fh)
-        return obj if isinstance(obj, NoteResult) else None
+        return obj if isinstance(obj, tuple) and len(obj) == 10 else None
     except Exception:  # missing, truncated or from another version: recompute
         return None
 
 
-def _store(cache_dir: Path, key: str, result: NoteResult) -> None:
+def _store(cache_dir: Path, key: str, result: tuple) -> None:
     target = _cache_file(cache_dir, key)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -55,8 +55,8 @@ def _store(cache_dir: Path, key: str, result: NoteResult) -> None:
         pass  # a cache that cannot be written only costs speed
 
 
-def _work(args: tuple[str, str, str, Settings]) -> NoteResult:
-    return process_note(*args)
+def _work(args: tuple[str, str, str, Settings]) -> tuple:
+    return pack(process_note(*args))
 
 
 def default_jobs() -> int:
@@ -69,7 +69,7 @@ def default_jobs() -> int:
 def run_notes(files: list[tuple[str, str, str]], settings: Settings, rules_digest: str, jobs: int | None = None,
               cache_dir: Path | None = None, progress=None) -> list[NoteResult]:
     """process_note over files, in input order; `progress(n)` is called as notes finish."""
-    results: list[NoteResult | None] = [None] * len(files)
+    results: list[tuple | None] = [None] * len(files)
     keys: list[str | None] = [None] * len(files)
     todo: list[int] = []
     for i, (path, _rel, _root) in enumerate(files):
@@ -105,6 +105,7 @@ def run_notes(files: list[tuple[str, str, str]], settings: Settings, rules_diges
                 progress(1)
     if cache_dir is not None:
         for i in todo:
-            if keys[i] is not None and results[i] is not None and results[i].ok:
-                _store(cache_dir, keys[i], results[i])
-    return [r for r in results if r is not None]
+            r = results[i]
+            if keys[i] is not None and r is not None and r[6]:  # r[6]: the note was read
+                _store(cache_dir, keys[i], r)
+    return [unpack(r) for r in results if r is not None]
