@@ -166,7 +166,7 @@ def finish(results: list[NoteResult], rules: RuleSet, root: str) -> Result:
                                             detail=f"{card.rule} is switched off in {topic.path}"))
                 continue
             if len(kept) != len(card.explanations):
-                card = card.model_copy(update={"explanations": kept})
+                card.explanations = kept
         tags: list[str] = []
         for e in card.explanations:
             r = info_by_path.get(e.source.path)
@@ -178,8 +178,10 @@ def finish(results: list[NoteResult], rules: RuleSet, root: str) -> Result:
                 tags.append(anki_tag("folder::" + "::".join(folders)))
         tags.append(anki_tag("topic::" + tname))
         tags = sorted({t for t in tags if t})
-        out.append(card.model_copy(update={"topic": tname, "deck": deck, "topic_reason": reason, "tags": tags,
-                                           "guid": guid_for_term(card.key)}))
+        # merge_cards made these objects for this run: fill them in rather than copying them
+        card.topic, card.deck, card.topic_reason, card.tags = tname, deck, reason, tags
+        card.guid = guid_for_term(card.key)
+        out.append(card)
     return Result(cards=out, rejections=rejections, warnings=warnings, notes=results, merged=n_merged)
 
 

@@ -328,12 +328,26 @@ class NoteInfo:
 _RANK = {"term": 5, "term word": 4, "term regex": 4, "heading": 3, "tag": 2, "folder": 1}
 
 
-def _claim(topic: Topic, card: Card, infos: list[NoteInfo]) -> tuple[int, str] | None:
+@dataclass
+class _CardFacts:
+    """What topic claims look at, computed once per card (not once per topic)."""
+
+    names: list[str]
+    keys: list[str]  # ordered (term first, then aliases) so a reported reason never depends on hash order
+    words: list[str]
+    heads: list[str]
+
+    @classmethod
+    def of(cls, card: Card) -> "_CardFacts":
+        names = [card.term, *card.aliases]
+        return cls(names=names, keys=list(dict.fromkeys(term_key(n) for n in names)),
+                   words=list(dict.fromkeys(w.casefold() for n in names for w in re.split(r"[\s/()\-]+", n) if w)),
+                   heads=list(dict.fromkeys(h.casefold() for e in card.explanations for h in e.context)))
+
+
+def _claim(topic: Topic, facts: _CardFacts, infos: list[NoteInfo]) -> tuple[int, str] | None:
     m = topic.rules.match
-    names = [card.term, *card.aliases]
-    # ordered (term first, then aliases) so the reported reason never depends on hash order
-    keys = list(dict.fromkeys(term_key(n) for n in names))
-    words = list(dict.fromkeys(w.casefold() for n in names for w in re.split(r"[\s/()\-]+", n) if w))
+    names, keys, words = facts.names, facts.keys, facts.words
     best: tuple[int, str] | None = None
 
     def offer(kind: str, what: str) -> None:
@@ -352,10 +366,10 @@ def _claim(topic: Topic, card: Card, infos: list[NoteInfo]) -> tuple[int, str] |
     for rx in topic.term_rx:
         if any(rx.search(n, timeout=REGEX_TIMEOUT) for n in names):
             offer("term regex", rx.pattern)
-    if m.headings:
-        heads = [h.casefold() for e in card.explanations for h in e.context]
+    if m.headings and facts.heads:
         for w in m.headings:
-            if any(w.casefold() in h for h in heads):
+            wf = w.casefold()
+            if any(wf in h for h in facts.heads):
                 offer("heading", w)
     if m.tags:
         for i in infos:
@@ -373,9 +387,10 @@ def _claim(topic: Topic, card: Card, infos: list[NoteInfo]) -> tuple[int, str] |
 def assign_topic(card: Card, rs: RuleSet, infos: list[NoteInfo]) -> tuple[Topic | None, str]:
     """The topic for a card and why; (None, reason) means the fallback topic."""
     best: tuple[tuple, Topic, str] | None = None
+    facts = _CardFacts.of(card)
     for t in rs.topics:
         try:
-            c = _claim(t, card, infos)
+            c = _claim(t, facts, infos)
         except TimeoutError:
             c = None
         if c is None:
