@@ -8,6 +8,8 @@ source; an explanation repeated word for word is kept once.
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 from .models import Card, term_key
 
 
@@ -90,8 +92,7 @@ def merge_cards(cards: list[Card], alias_groups: list[list[str]] | None = None) 
                 k = " ".join(e.text.split()).casefold()
                 if k in seen_text:  # identical text: kept once, its source remembered
                     first = explanations[seen_text[k]]
-                    explanations[seen_text[k]] = first.model_copy(
-                        update={"also_in": [*first.also_in, e.source, *e.also_in]})
+                    explanations[seen_text[k]] = replace(first, also_in=[*first.also_in, e.source, *e.also_in])
                     continue
                 seen_text[k] = len(explanations)
                 explanations.append(e)

@@ -9,7 +9,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from dataclasses import dataclass, field, replace
+
+from pydantic import BaseModel, Field, ValidationError, field_validator
 
 MAX_TERM_CHARS = 80
 MAX_TERM_WORDS = 8
@@ -33,44 +35,49 @@ def term_key(term: str) -> str:
     return _KEY_DROP.sub("", text)
 
 
-class Source(BaseModel):
-    model_config = ConfigDict(frozen=True)
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Where something was found: the note's path and the 1-based line in the original file."""
+
     path: str
-    line: int = Field(ge=1)
+    line: int
 
 
-class Candidate(BaseModel):
+@dataclass(slots=True, kw_only=True)
+class Candidate:
     """A term–definition pair as a pattern found it, before validation."""
 
     term: str
     definition: str
-    aliases: list[str] = Field(default_factory=list)
     rule: str
     source: Source
-    context: list[str] = Field(default_factory=list)
+    aliases: list[str] = field(default_factory=list)
+    context: list[str] = field(default_factory=list)
 
 
-class Rejection(BaseModel):
+@dataclass(slots=True, kw_only=True)
+class Rejection:
     """A candidate (or a line that looked like one) that did not become a card, and why."""
 
     term: str
-    definition: str = ""
     reason: str
+    source: Source
+    definition: str = ""
     detail: str = ""
     rule: str = ""
-    source: Source
 
 
-class Explanation(BaseModel):
+@dataclass(slots=True, kw_only=True)
+class Explanation:
     """One place a term is explained: the text, where it was found and by which pattern."""
 
     text: str
     source: Source
-    context: list[str] = Field(default_factory=list)
     rule: str
+    context: list[str] = field(default_factory=list)
     note_title: str = ""
     note_date: str = ""
-    also_in: list[Source] = Field(default_factory=list)  # the same text found in other places
+    also_in: list[Source] = field(default_factory=list)  # the same text found in other places
 
 
 _MARKUP_HINT = re.compile(r"^\s*(?:[-*+#]|\d+[.)]|```)", re.M)
@@ -126,7 +133,7 @@ class Card(BaseModel):
                 raise ValueError("empty definition")
             if len(text) > MAX_DEFINITION_CHARS:
                 raise ValueError(f"definition longer than {MAX_DEFINITION_CHARS} characters")
-            out.append(e if text == e.text else e.model_copy(update={"text": text}))
+            out.append(e if text == e.text else replace(e, text=text))
         return out
 
     @property

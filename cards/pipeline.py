@@ -52,16 +52,15 @@ def unpack(t: tuple) -> NoteResult:
     def src(p: str, line: int) -> Source:
         key = (p, line)
         if key not in sources:
-            sources[key] = Source.model_construct(path=p, line=line)
+            sources[key] = Source(p, line)
         return sources[key]
 
     out_cards = [Card.model_construct(
         term=term, aliases=aliases, topic="", deck="", topic_reason="", tags=[], guid="",
-        explanations=[Explanation.model_construct(text=tx, source=src(sp, sl), context=ctx, rule=rule,
-                                                  note_title=nt, note_date=nd, also_in=[])
+        explanations=[Explanation(text=tx, source=src(sp, sl), context=ctx, rule=rule, note_title=nt, note_date=nd)
                       for tx, sp, sl, ctx, rule, nt, nd in expl])
         for term, aliases, expl in cards]
-    out_rej = [Rejection.model_construct(term=a, definition=b, reason=c, detail=d, rule=e, source=src(f, g))
+    out_rej = [Rejection(term=a, definition=b, reason=c, detail=d, rule=e, source=src(f, g))
                for a, b, c, d, e, f, g in rejections]
     out_warn = [Warning_(p, m, line, kind) for p, m, line, kind in warnings]
     return NoteResult(path, rel, root, title, date, tags, out_cards, out_rej, out_warn, ok)
