@@ -79,20 +79,25 @@ def merge_cards(cards: list[Card], alias_groups: list[list[str]] | None = None) 
         names: list[str] = []
         seen_keys = {term_key(term)}
         for c in members:
-            for name in [c.term, *c.aliases, *(a for g in (alias_groups or []) if term_key(c.term) in
-                                               {term_key(x) for x in g} for a in g)]:
+            group = group_of.get(c.key)
+            declared = (alias_groups or [])[group] if group is not None else []
+            for name in [c.term, *c.aliases, *declared]:
                 k = term_key(name)
                 if k and k not in seen_keys:
                     seen_keys.add(k)
                     names.append(name)
         explanations = []
         seen_text: dict[str, int] = {}
+        copied: set[int] = set()
         for c in members:
             for e in c.explanations:
                 k = " ".join(e.text.split()).casefold()
                 if k in seen_text:  # identical text: kept once, its source remembered
-                    first = explanations[seen_text[k]]
-                    explanations[seen_text[k]] = replace(first, also_in=[*first.also_in, e.source, *e.also_in])
+                    at = seen_text[k]
+                    if at not in copied:  # copy once (the original belongs to its note's result), then append
+                        explanations[at] = replace(explanations[at], also_in=list(explanations[at].also_in))
+                        copied.add(at)
+                    explanations[at].also_in.extend([e.source, *e.also_in])
                     continue
                 seen_text[k] = len(explanations)
                 explanations.append(e)

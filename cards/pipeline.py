@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import genanki
@@ -109,6 +110,7 @@ def process_text(note: Note, settings: Settings) -> NoteResult:
     return res
 
 
+@lru_cache(maxsize=8192)
 def anki_tag(text: str) -> str:
     """An Anki tag: no spaces (they separate tags), no quotes; `::` kept for hierarchy."""
     t = re.sub(r"\s+", "_", text.strip())
