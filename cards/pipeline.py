@@ -191,13 +191,57 @@ def collect(paths: list[Path]) -> tuple[list[tuple[str, str, str]], list[Warning
     return [(str(p), rel, root) for p, rel, root in files], warns
 
 
+def pack_result(res: Result) -> tuple:
+    """A finished Result as plain tuples, for the whole-run cache."""
+    cards = [(c.term, c.aliases, c.topic, c.deck, c.topic_reason, c.tags, c.guid,
+              [(e.text, e.source.path, e.source.line, e.context, e.rule, e.note_title, e.note_date,
+                [(a.path, a.line) for a in e.also_in]) for e in c.explanations]) for c in res.cards]
+    rejections = [(x.term, x.definition, x.reason, x.detail, x.rule, x.source.path, x.source.line)
+                  for x in res.rejections]
+    warnings = [(w.path, w.message, w.line, w.kind) for w in res.warnings]
+    notes = [(n.path, n.rel, n.root, n.title, n.date, n.tags, n.ok) for n in res.notes]
+    return (cards, rejections, warnings, notes, res.merged)
+
+
+def unpack_result(t: tuple) -> Result:
+    cards, rejections, warnings, notes, merged = t
+    out = [Card.model_construct(
+        term=term, aliases=aliases, topic=topic, deck=deck, topic_reason=reason, tags=tags, guid=guid,
+        explanations=[Explanation(text=tx, source=Source(sp, sl), context=ctx, rule=rule, note_title=nt,
+                                  note_date=nd, also_in=[Source(p, ln) for p, ln in also])
+                      for tx, sp, sl, ctx, rule, nt, nd, also in expl])
+        for term, aliases, topic, deck, reason, tags, guid, expl in cards]
+    rej = [Rejection(term=a, definition=b, reason=c, detail=d, rule=e, source=Source(f, g))
+           for a, b, c, d, e, f, g in rejections]
+    warns = [Warning_(p, m, line, kind) for p, m, line, kind in warnings]
+    note_results = [NoteResult(path, rel, root, title, date, tags, ok=ok) for path, rel, root, title, date, tags, ok
+                    in notes]
+    return Result(cards=out, rejections=rej, warnings=warns, notes=note_results, merged=merged)
+
+
 def build(paths: list[Path], rules: RuleSet, root: str | None = None, jobs: int | None = None,
           cache_dir: Path | None = None, progress=None) -> Result:
-    """Run the whole pipeline over files and folders."""
-    from .runner import run_notes  # parallel + cache
+    """Run the whole pipeline over files and folders.
+
+    With a cache folder, each note's result is cached by content, and so is the finished
+    result of the whole run: a re-run over unchanged notes and rules reads one file.
+    """
+    from . import runner  # parallel + cache
     files, warns = collect(paths)
-    settings = rules.settings()
-    results = run_notes(files, settings, rules.digest, jobs=jobs, cache_dir=cache_dir, progress=progress)
-    res = finish(results, rules, root or rules.glob.root)
+    root = root or rules.glob.root
+    keys = runner.note_keys(files, rules.digest) if cache_dir is not None else None
+    run_key = runner.combined_key(keys, f"{rules.digest}\0{root}") if keys is not None else None
+    if run_key is not None:
+        hit = runner.load(cache_dir, run_key, size=5)
+        if hit is not None:
+            res = unpack_result(hit)
+            if progress:
+                progress(len(files))
+            res.warnings = warns + res.warnings
+            return res
+    results = runner.run_notes(files, rules.settings(), keys, jobs=jobs, cache_dir=cache_dir, progress=progress)
+    res = finish(results, rules, root)
+    if run_key is not None:
+        runner.store(cache_dir, run_key, pack_result(res))
     res.warnings = warns + res.warnings
     return res

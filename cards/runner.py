@@ -34,16 +34,17 @@ def _cache_file(cache_dir: Path, key: str) -> Path:
     return cache_dir / key[:2] / f"{key}.pkl"
 
 
-def _load(cache_dir: Path, key: str) -> tuple | None:
+def load(cache_dir: Path, key: str, size: int = 10) -> tuple | None:
+    """A cached tuple of `size` parts, or None (missing, truncated, another format: recompute)."""
     try:
         with open(_cache_file(cache_dir, key), "rb") as fh:
             obj = pickle.load(fh)
-        return obj if isinstance(obj, tuple) and len(obj) == 10 else None
-    except Exception:  # missing, truncated or from another version: recompute
+        return obj if isinstance(obj, tuple) and len(obj) == size else None
+    except Exception:
         return None
 
 
-def _store(cache_dir: Path, key: str, result: tuple) -> None:
+def store(cache_dir: Path, key: str, result: tuple) -> None:
     target = _cache_file(cache_dir, key)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -66,22 +67,39 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def run_notes(files: list[tuple[str, str, str]], settings: Settings, rules_digest: str, jobs: int | None = None,
-              cache_dir: Path | None = None, progress=None) -> list[NoteResult]:
-    """process_note over files, in input order; `progress(n)` is called as notes finish."""
+def note_keys(files: list[tuple[str, str, str]], rules_digest: str) -> list[str | None]:
+    """The cache key of every file (None where it cannot be read: it is then processed, and reported)."""
+    keys: list[str | None] = []
+    for path, _rel, _root in files:
+        try:
+            with open(path, "rb") as fh:
+                keys.append(_cache_key(path, fh.read(), rules_digest))
+        except OSError:
+            keys.append(None)
+    return keys
+
+
+def combined_key(keys: list[str | None], extra: str) -> str | None:
+    """One key for a whole run: every note's key (in order) and what else shapes the result."""
+    if any(k is None for k in keys):
+        return None
+    h = hashlib.sha256(f"run\0{CACHE_FORMAT}\0{__version__}\0{extra}\0".encode("utf-8", "surrogatepass"))
+    for k in keys:
+        h.update(k.encode() + b"\n")
+    return h.hexdigest()
+
+
+def run_notes(files: list[tuple[str, str, str]], settings: Settings, keys: list[str | None] | None = None,
+              jobs: int | None = None, cache_dir: Path | None = None, progress=None) -> list[NoteResult]:
+    """process_note over files, in input order; `progress(n)` is called as notes finish.
+
+    `keys` (from note_keys) enable the per-note cache in `cache_dir`."""
     results: list[tuple | None] = [None] * len(files)
-    keys: list[str | None] = [None] * len(files)
+    keys = keys if keys is not None and cache_dir is not None else [None] * len(files)
     todo: list[int] = []
-    for i, (path, _rel, _root) in enumerate(files):
-        if cache_dir is not None:
-            try:
-                with open(path, "rb") as fh:
-                    data = fh.read()
-            except OSError:
-                todo.append(i)
-                continue
-            keys[i] = _cache_key(path, data, rules_digest)
-            hit = _load(cache_dir, keys[i])
+    for i in range(len(files)):
+        if keys[i] is not None:
+            hit = load(cache_dir, keys[i])
             if hit is not None:
                 results[i] = hit
                 if progress:
@@ -107,5 +125,5 @@ def run_notes(files: list[tuple[str, str, str]], settings: Settings, rules_diges
         for i in todo:
             r = results[i]
             if keys[i] is not None and r is not None and r[6]:  # r[6]: the note was read
-                _store(cache_dir, keys[i], r)
+                store(cache_dir, keys[i], r)
     return [unpack(r) for r in results if r is not None]
