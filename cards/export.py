@@ -1,0 +1,402 @@
+"""Anki packages: a fixed note type, stable deck IDs and note GUIDs, per-note modification
+times, packed media, a manifest of what was exported, and atomic writes.
+
+Read ../shared/ANKI.md for the Anki behaviour this relies on: notes match by GUID only, a
+matched note is updated only when the incoming modification time is newer, existing cards
+never move deck, and adding a field to a note type forks it in the user's collection.
+"""
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import os
+import re
+
+import tempfile
+import time
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import quote, unquote
+
+import genanki
+
+from .models import Card
+from .notes import Warning_
+from .render import ImageResolver, definition_html, image_refs, term_html
+
+MODEL_NAME = "cards: term/definition"
+# Frozen once released: adding or renaming a field makes Anki fork the note type in every collection.
+FIELDS = ["Term", "Definition", "Aliases", "Context", "Source", "Link", "Reverse"]
+MANIFEST_VERSION = 1
+
+
+def stable_id(name: str) -> int:
+    """A fixed positive ID derived from a name (never 1, which is Anki's Default deck)."""
+    h = int.from_bytes(hashlib.sha256(name.encode("utf-8")).digest()[:8], "big")
+    return (1 << 40) + h % (1 << 50)
+
+
+MODEL_ID = stable_id("cards-note-type-v1")
+
+FRONT_TEMPLATE = """<div class="card-front">
+<div class="term">{{Term}}</div>
+{{#Aliases}}<div class="aliases">{{Aliases}}</div>{{/Aliases}}
+{{#Context}}<div class="context">{{Context}}</div>{{/Context}}
+</div>"""
+
+BACK_TEMPLATE = """{{FrontSide}}
+<hr id="answer">
+<div class="definition">{{Definition}}</div>
+<div class="source">{{Source}}{{#Link}}<div class="link">{{Link}}</div>{{/Link}}</div>"""
+
+REVERSE_FRONT = """{{#Reverse}}<div class="card-front reverse">
+<div class="definition">{{Definition}}</div>
+<div class="prompt">?</div>
+</div>{{/Reverse}}"""
+
+REVERSE_BACK = """{{FrontSide}}
+<hr id="answer">
+<div class="term">{{Term}}</div>
+{{#Aliases}}<div class="aliases">{{Aliases}}</div>{{/Aliases}}
+<div class="source">{{Source}}{{#Link}}<div class="link">{{Link}}</div>{{/Link}}</div>"""
+
+CSS = """.card {
+  font-family: -apple-system, "Apple SD Gothic Neo", "Noto Sans KR", "Malgun Gothic", "Segoe UI", Roboto,
+    "Helvetica Neue", Arial, sans-serif;
+  font-size: 19px; line-height: 1.6; color: #1d1d1f; background: #fcfcfd;
+  text-align: left; word-break: keep-all; overflow-wrap: anywhere;
+  max-width: 42em; margin: 0 auto; padding: 0.6em 1em;
+}
+.term { font-size: 1.5em; font-weight: 650; text-align: center; margin: 0.6em 0 0.2em; }
+.aliases { text-align: center; color: #5b6270; font-size: 0.9em; }
+.context { text-align: center; color: #8a909c; font-size: 0.75em; margin-top: 0.4em; }
+.prompt { text-align: center; font-size: 1.4em; color: #8a909c; }
+.definition ul { padding-left: 1.3em; margin: 0.3em 0; }
+.definition li { margin: 0.15em 0; }
+.definition hr.sep { border: none; border-top: 1px dashed #c9ccd3; margin: 0.9em 0; }
+.definition .from { color: #8a909c; font-size: 0.72em; margin-top: 0.2em; }
+.source { margin-top: 1.4em; color: #8a909c; font-size: 0.72em; }
+.source a { color: #4a6fa5; }
+code { font-family: "SF Mono", Menlo, Consolas, "D2Coding", monospace; font-size: 0.88em;
+  background: #eef0f4; padding: 0.08em 0.3em; border-radius: 4px; }
+img { max-width: 100%; height: auto; }
+.missing-image { color: #b0503c; font-size: 0.85em; }
+hr#answer { border: none; border-top: 1px solid #d9dce2; margin: 1em 0; }
+.nightMode .card, .night_mode .card, .card.nightMode, .card.night_mode { color: #e8e8ea; background: #1e1f22; }
+.nightMode .aliases, .night_mode .aliases { color: #a9afba; }
+.nightMode code, .night_mode code { background: #2d2f34; }
+.nightMode .source a, .night_mode .source a { color: #8fb1e3; }
+.nightMode hr#answer, .night_mode hr#answer { border-top-color: #3a3d44; }
+@media (max-width: 480px) { .card { font-size: 17px; padding: 0.4em 0.6em; } .term { font-size: 1.35em; } }
+"""
+
+MODEL = genanki.Model(
+    MODEL_ID, MODEL_NAME,
+    fields=[{"name": f} for f in FIELDS],
+    templates=[
+        {"name": "Term → Definition", "qfmt": FRONT_TEMPLATE, "afmt": BACK_TEMPLATE},
+        {"name": "Definition → Term", "qfmt": REVERSE_FRONT, "afmt": REVERSE_BACK},
+    ],
+    css=CSS,
+    sort_field_index=0,
+)
+
+
+class _Note(genanki.Note):
+    """A genanki note with its own modification time (genanki stamps every note with one)."""
+
+    def __init__(self, *args, mod: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.mod = mod
+
+    def write_to_db(self, cursor, timestamp, deck_id, id_gen):  # noqa: D401 - genanki's signature
+        super().write_to_db(cursor, self.mod, deck_id, id_gen)
+
+
+# -- media ------------------------------------------------------------------------------
+
+class Media:
+    """Resolves image references to files inside the allowed roots and packs them under content hashes."""
+
+    def __init__(self, roots: list[Path], staging: Path):
+        self.roots = [r.resolve() for r in roots]
+        self.staging = staging
+        self.packed: dict[str, Path] = {}  # packed name → staged file
+        self.warnings: list[Warning_] = []
+        self._by_name: dict[str, list[Path]] | None = None
+
+    def _inside(self, p: Path) -> bool:
+        return any(p == r or r in p.parents for r in self.roots)
+
+    def _index(self) -> dict[str, list[Path]]:
+        if self._by_name is None:
+            self._by_name = {}
+            for r in self.roots:
+                for dirpath, dirnames, filenames in os.walk(r):
+                    dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+                    for f in sorted(filenames):
+                        self._by_name.setdefault(unicodedata.normalize("NFC", f), []).append(Path(dirpath) / f)
+        return self._by_name
+
+    def resolver(self, note_path: str, line: int) -> ImageResolver:
+        def resolve(ref: str) -> str | None:
+            raw = ref.strip().strip("<>")
+            if re.match(r"^[a-z][a-z0-9+.-]*:", raw, re.I) and not raw.lower().startswith("file:"):
+                return None  # remote or other schemes: shown as alt text, never fetched
+            name = unquote(raw.split("|")[0].split("#")[0]).strip()
+            if name.lower().startswith("file://"):
+                name = name[7:]
+            base = Path(note_path).parent
+            cands = [base / name] + [r / name.lstrip("/") for r in self.roots]
+            if "/" not in name and "\\" not in name:
+                cands += self._index().get(unicodedata.normalize("NFC", name), [])
+            outside = None
+            for c in cands:
+                try:
+                    real = c.resolve()
+                except (OSError, RuntimeError):
+                    continue
+                if not self._inside(real):
+                    outside = outside or c
+                    continue
+                if real.is_file():
+                    return self._pack(real)
+            if outside is not None and not any(c.exists() and self._inside(c.resolve()) for c in cands):
+                self.warnings.append(Warning_(note_path, f"image {ref!r} is outside the notes folder; not packed",
+                                              line, kind="media"))
+            else:
+                self.warnings.append(Warning_(note_path, f"image {ref!r} not found; the card shows its name",
+                                              line, kind="media"))
+            return None
+
+        return resolve
+
+    def _pack(self, path: Path) -> str | None:
+        try:
+            data = path.read_bytes()
+        except OSError:
+            return None
+        name = f"cards-{hashlib.sha256(data).hexdigest()[:16]}{path.suffix.lower()[:8]}"
+        if name not in self.packed:
+            target = self.staging / name
+            target.write_bytes(data)
+            self.packed[name] = target
+        return name
+
+
+# -- fields -----------------------------------------------------------------------------
+
+def _esc(text: str) -> str:
+    return html.escape(text, quote=True)
+
+
+def _vault_of(path: Path) -> Path | None:
+    """The Obsidian vault (a folder with .obsidian) that holds `path`, if any."""
+    for parent in list(path.resolve().parents)[:12]:
+        if (parent / ".obsidian").is_dir():
+            return parent
+    return None
+
+
+def note_link(note_path: str) -> str:
+    p = Path(note_path)
+    vault = _vault_of(p)
+    if vault is not None:
+        rel = p.resolve().relative_to(vault).with_suffix("").as_posix()
+        href = f"obsidian://open?vault={quote(vault.name, safe='')}&file={quote(rel, safe='')}"
+        return f'<a href="{_esc(href)}">Open in Obsidian</a>'
+    href = p.resolve().as_uri()
+    return f'<a href="{_esc(href)}">{_esc(p.name)}</a>'
+
+
+def note_fields(card: Card, images: ImageResolver | None = None, reverse: bool = False,
+                media: Media | None = None) -> dict[str, str]:
+    """The note's fields as HTML. One renderer: the preview calls this too."""
+    parts = []
+    multi = len(card.explanations) > 1
+    for e in card.explanations:
+        res = media.resolver(e.source.path, e.source.line) if media is not None else images
+        body = definition_html(e.text, res)
+        if multi:
+            where = " › ".join([e.note_title] + list(e.context)) if e.note_title else " › ".join(e.context)
+            body += f'<div class="from">{_esc(where)}</div>' if where else ""
+        parts.append(body)
+    definition = '<hr class="sep">'.join(parts)
+    sources = []
+    for e in card.explanations:
+        bits = [b for b in (e.note_title, e.note_date, " › ".join(e.context)) if b]
+        loc = f"{Path(e.source.path).name}:{e.source.line}"
+        sources.append(_esc(" · ".join(bits + [loc])))
+    first = card.explanations[0]
+    return {
+        "Term": term_html(card.term),
+        "Definition": definition,
+        "Aliases": _esc(", ".join(card.aliases)),
+        "Context": _esc(" › ".join(first.context)),
+        "Source": "<br>".join(sources),
+        "Link": note_link(first.source.path),
+        "Reverse": "y" if reverse else "",
+    }
+
+
+# -- files ------------------------------------------------------------------------------
+
+_BAD_CHARS = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
+_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
+
+
+def safe_filename(name: str) -> str:
+    """A file name that works on Windows, macOS and Linux, keeping Korean readable."""
+    n = unicodedata.normalize("NFC", name).replace("::", " - ")
+    n = _BAD_CHARS.sub("_", n).strip().rstrip(". ")
+    if not n or n.split(".")[0].upper() in _RESERVED:
+        n = f"_{n}"
+    return n[:120]
+
+
+def _atomic_write(target: Path, write) -> None:
+    """Write through a temporary file in the same folder, then rename: never a half-written target."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(tmp)
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(tmp, 0o666 & ~mask)  # mkstemp makes 0600; the result should look like any file written here
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def _load_manifest(path: Path) -> dict:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if data.get("version") == MANIFEST_VERSION and isinstance(data.get("notes"), dict):
+            return data
+    except (OSError, ValueError, AttributeError):
+        pass
+    return {"version": MANIFEST_VERSION, "notes": {}}
+
+
+def anki_search(terms: list[str]) -> str:
+    """An Anki browser search that finds the notes with these terms (note type and Term field)."""
+    def one(t: str) -> str:
+        t = re.sub(r'([\\"*_:])', r"\\\1", t)
+        return f'"Term:{t}"'
+    return f'"note:{MODEL_NAME}" (' + " OR ".join(one(t) for t in terms) + ")"
+
+
+@dataclass
+class Report:
+    paths: list[Path] = field(default_factory=list)
+    warnings: list[Warning_] = field(default_factory=list)
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    moved: list[tuple[str, str, str]] = field(default_factory=list)
+    decks: dict[str, int] = field(default_factory=dict)
+    media: int = 0
+    first_export: bool = True
+
+    def summary_lines(self, res) -> list[str]:
+        lines = [f"Read {res.notes_read} note{'s' if res.notes_read != 1 else ''}: {len(res.cards)} cards in "
+                 f"{len(self.decks)} deck{'s' if len(self.decks) != 1 else ''} ({res.merged} duplicates merged, "
+                 f"{len(res.rejections)} candidates rejected, {len(res.warnings)} warnings)"]
+        width = max((len(d) for d in self.decks), default=0)
+        for deck, n in sorted(self.decks.items()):
+            lines.append(f"  {deck.ljust(width)}  {n:5d}")
+        for p in self.paths:
+            lines.append(f"Wrote {p}" + (f" ({self.media} images)" if self.media else ""))
+        if self.first_export:
+            lines.append("First export to this file: every card is new to the manifest.")
+        else:
+            lines.append(f"Since the last export: {len(self.added)} added, {len(self.changed)} changed, "
+                         f"{len(self.removed)} no longer in the notes")
+            for label, items in (("added", self.added), ("changed", self.changed)):
+                if items:
+                    shown = ", ".join(items[:8]) + (f", … (+{len(items) - 8})" if len(items) > 8 else "")
+                    lines.append(f"  {label}: {shown}")
+            if self.removed:
+                lines.append("  no longer in the notes (Anki keeps them; import never deletes). Find them in the "
+                             "Anki browser with:")
+                lines.append("    " + anki_search(self.removed[:50]))
+        for term, old, new in self.moved[:10]:
+            lines.append(f"  note: '{term}' now belongs to {new}, but Anki keeps existing cards in {old} — "
+                         "move it in the browser (Change Deck) if you want it there")
+        return lines
+
+
+def _digest(fields: dict[str, str], tags: list[str], deck: str) -> str:
+    h = hashlib.sha256()
+    for k in FIELDS:
+        h.update(fields[k].encode("utf-8") + b"\x1f")
+    h.update(" ".join(tags).encode("utf-8") + b"\x1f" + deck.encode("utf-8"))
+    return h.hexdigest()[:20]
+
+
+def _write_one(cards: list[Card], target: Path, reverse: bool, media_roots: list[Path], report: Report,
+               now: int) -> None:
+    manifest_path = target.with_name(target.stem + ".manifest.json")
+    old = _load_manifest(manifest_path)
+    report.first_export = report.first_export and not old["notes"]
+    with tempfile.TemporaryDirectory(prefix="cards-media-") as staging:
+        media = Media(media_roots, Path(staging))
+        decks: dict[str, genanki.Deck] = {}
+        entries: dict[str, dict] = {}
+        for card in cards:
+            fields = note_fields(card, reverse=reverse, media=media)
+            digest = _digest(fields, card.tags, card.deck)
+            prev = old["notes"].get(card.guid)
+            if prev and prev.get("hash") == digest:
+                mod = int(prev.get("mod", now))
+            else:
+                mod = max(now, int(prev.get("mod", 0)) + 1) if prev else now
+                (report.changed if prev else report.added).append(card.term)
+            if prev and prev.get("deck") and prev["deck"] != card.deck:
+                report.moved.append((card.term, prev["deck"], card.deck))
+            entries[card.guid] = {"term": card.term, "deck": card.deck, "hash": digest, "mod": mod}
+            deck = decks.get(card.deck)
+            if deck is None:
+                deck = decks[card.deck] = genanki.Deck(stable_id("deck:" + card.deck), card.deck)
+            deck.add_note(_Note(model=MODEL, fields=[fields[f] for f in FIELDS], tags=card.tags, guid=card.guid,
+                                mod=mod))
+            report.decks[card.deck] = report.decks.get(card.deck, 0) + 1
+        for guid, prev in sorted(old["notes"].items()):
+            if guid not in entries:
+                report.removed.append(prev.get("term", guid))
+        report.warnings.extend(media.warnings)
+        package = genanki.Package([decks[d] for d in sorted(decks)], media_files=sorted(str(p) for p in
+                                                                                        media.packed.values()))
+        report.media += len(media.packed)
+        _atomic_write(target, lambda tmp: package.write_to_file(tmp, timestamp=now))
+    manifest = {"version": MANIFEST_VERSION, "exported": now, "notes": entries}
+    _atomic_write(manifest_path, lambda tmp: Path(tmp).write_text(
+        json.dumps(manifest, ensure_ascii=False, indent=0, sort_keys=True), encoding="utf-8"))
+    report.paths.append(target)
+
+
+def write_decks(res, out_dir: Path, root: str, split: bool = False, reverse: bool = False,
+                media_roots: list[Path] | None = None) -> Report:
+    """Write the .apkg (one with every topic sub-deck, or one per topic with `split`) and its manifest."""
+    report = Report()
+    roots = media_roots or sorted({Path(c.source.path).parent for c in res.cards})
+    now = int(time.time())
+    if split:
+        by_deck: dict[str, list[Card]] = {}
+        for c in res.cards:
+            by_deck.setdefault(c.deck, []).append(c)
+        for deck in sorted(by_deck):
+            _write_one(by_deck[deck], out_dir / f"{safe_filename(deck)}.apkg", reverse, roots, report, now)
+    else:
+        _write_one(list(res.cards), out_dir / f"{safe_filename(root)}.apkg", reverse, roots, report, now)
+    return report
+
+
+
