@@ -163,12 +163,13 @@ class Media:
                     continue
                 if real.is_file():
                     return self._pack(real)
+            at = _line_of(note_path, ref, line)
             if outside is not None and not any(c.exists() and self._inside(c.resolve()) for c in cands):
                 self.warnings.append(Warning_(note_path, f"image {ref!r} is outside the notes folder; not packed",
-                                              line, kind="media"))
+                                              at, kind="media"))
             else:
                 self.warnings.append(Warning_(note_path, f"image {ref!r} not found; the card shows its name",
-                                              line, kind="media"))
+                                              at, kind="media"))
             return None
 
         return resolve
@@ -184,6 +185,18 @@ class Media:
             target.write_bytes(data)
             self.packed[name] = target
         return name
+
+
+def _line_of(note_path: str, needle: str, start: int) -> int:
+    """The line at or after `start` where `needle` appears (for warnings; falls back to `start`)."""
+    try:
+        with open(note_path, encoding="utf-8", errors="replace") as fh:
+            for n, text in enumerate(fh, 1):
+                if n >= start and needle in text:
+                    return n
+    except OSError:
+        pass
+    return start
 
 
 # -- fields -----------------------------------------------------------------------------

@@ -206,7 +206,7 @@ class _NoteExtractor:
             self.reject(i, term, "\n".join(lines), "pattern off", rule, f"{rule} is switched off in a rule file")
             return
         body = "\n".join(ln for ln in lines if ln.strip())
-        problem = definition_problem(clean_inline(body.replace("\n", " / ")))
+        problem = definition_problem(clean_inline(" ".join(ln.strip() for ln in body.split("\n"))))
         if problem:
             self.reject(i, term, body, problem, rule)
             return

@@ -1,0 +1,224 @@
+"""End to end with the official `anki` package: export notes, import the .apkg into a fresh
+collection as Anki desktop does, and check decks, fields, rendering, updates and history."""
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import genanki
+import pytest
+from click.testing import CliRunner
+
+anki_collection = pytest.importorskip("anki.collection", reason="the official anki package is a test dependency")
+Collection = anki_collection.Collection
+ImportAnkiPackageRequest = anki_collection.ImportAnkiPackageRequest
+
+from cards.cli import main  # noqa: E402
+from cards.export import FIELDS, MODEL_ID  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def export(notes: Path, out: Path, *args: str) -> str:
+    r = CliRunner().invoke(main, ["export", str(notes), "--out", str(out), "--no-cache", "--rules",
+                                  str(REPO / "rules"), *args])
+    assert r.exit_code == 0, r.output
+    return r.output
+
+
+def import_into(col, apkg: Path):
+    opts = col._backend.get_import_anki_package_presets()  # the desktop's defaults (update if newer)
+    return col.import_anki_package(ImportAnkiPackageRequest(package_path=str(apkg), options=opts))
+
+
+def notes_by_term(col) -> dict:
+    out = {}
+    for nid in col.find_notes(""):
+        n = col.get_note(nid)
+        out[n["Term"]] = n
+    return out
+
+
+def answer(col, card) -> None:
+    card.start_timer()
+    states = col._backend.get_scheduling_states(card.id)
+    col.sched.answer_card(col.sched.build_answer(card=card, states=states, rating=3))
+
+
+@pytest.fixture
+def col(tmp_path):
+    c = Collection(str(tmp_path / "collection.anki2"))
+    yield c
+    c.close()
+
+
+def write_note(folder: Path, name: str, text: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    p = folder / name
+    p.write_text(text, encoding="utf-8")
+    return p
+
+
+def test_examples_import_with_topic_decks_and_fields(tmp_path, col):
+    out = export(REPO / "examples" / "notes", tmp_path / "decks")
+    apkg = tmp_path / "decks" / "Study Notes.apkg"
+    assert apkg.exists() and "Wrote" in out
+    import_into(col, apkg)
+    decks = {d.name for d in col.decks.all_names_and_ids()}
+    assert {"Study Notes::Optimization", "Study Notes::Regularization", "Study Notes::Computer Vision",
+            "Study Notes::Unsorted"} <= decks
+    notes = notes_by_term(col)
+    r = CliRunner().invoke(main, ["extract", str(REPO / "examples" / "notes"), "--format", "jsonl", "--no-cache",
+                                  "--rules", str(REPO / "rules")])
+    assert len(notes) == len([ln for ln in r.output.splitlines() if ln.startswith("{")])
+    adam = notes["Adam"]
+    assert adam.note_type()["id"] == MODEL_ID and [f["name"] for f in adam.note_type()["flds"]] == FIELDS
+    assert "RMSprop" in adam["Definition"] and "topic::Optimization" in adam.tags
+    assert col.decks.name(adam.cards()[0].did) == "Study Notes::Optimization"
+    assert "boostcamp" in adam.tags  # front matter tag
+    # the card renders: term on the front, definition and source on the back
+    card = adam.cards()[0]
+    assert "Adam" in card.question() and "RMSprop" in card.answer() and "2024-09-02" in card.answer()
+
+
+def test_reimport_of_same_export_changes_nothing(tmp_path, col):
+    export(REPO / "examples" / "notes", tmp_path / "d")
+    apkg = tmp_path / "d" / "Study Notes.apkg"
+    import_into(col, apkg)
+    before = {n.guid: (n.mod, tuple(n.fields)) for n in notes_by_term(col).values()}
+    export(REPO / "examples" / "notes", tmp_path / "d")  # a second export of unchanged notes
+    import_into(col, apkg)
+    after = {n.guid: (n.mod, tuple(n.fields)) for n in notes_by_term(col).values()}
+    assert after == before
+
+
+def test_edit_updates_the_same_note_and_keeps_review_history(tmp_path, col):
+    notes = tmp_path / "notes"
+    write_note(notes, "day1.md", "- Adam : 모멘텀과 RMSprop을 합친 옵티마이저\n- Dropout : 뉴런 일부를 끔\n")
+    export(notes, tmp_path / "d")
+    apkg = tmp_path / "d" / "Study Notes.apkg"
+    import_into(col, apkg)
+    adam = notes_by_term(col)["Adam"]
+    card = adam.cards()[0]
+    answer(col, card)
+    card.load()
+    reps, ivl = card.reps, card.ivl
+    assert reps == 1
+    dropout_mod = notes_by_term(col)["Dropout"].mod
+
+    write_note(notes, "day1.md", "- Adam : 적응형 학습률을 쓰는 옵티마이저 (수정됨)\n- Dropout : 뉴런 일부를 끔\n")
+    export(notes, tmp_path / "d")
+    import_into(col, apkg)
+    by_term = notes_by_term(col)
+    assert len(by_term) == 2  # updated, not duplicated
+    assert "수정됨" in by_term["Adam"]["Definition"] and by_term["Adam"].id == adam.id
+    card = col.get_card(card.id)
+    assert (card.reps, card.ivl) == (reps, ivl)
+    assert col.db.scalar("select count() from revlog where cid=?", card.id) == 1
+    assert by_term["Dropout"].mod == dropout_mod  # unchanged note: same time, so user edits survive
+
+
+def test_user_edit_in_anki_survives_reexport_of_unchanged_note(tmp_path, col):
+    notes = tmp_path / "notes"
+    write_note(notes, "n.md", "- KD : 큰 모델을 티처 삼아 작은 모델을 학습\n")
+    export(notes, tmp_path / "d")
+    apkg = tmp_path / "d" / "Study Notes.apkg"
+    import_into(col, apkg)
+    kd = notes_by_term(col)["KD"]
+    kd["Definition"] = "my own wording"
+    col.update_note(kd)
+    export(notes, tmp_path / "d")
+    import_into(col, apkg)
+    assert notes_by_term(col)["KD"]["Definition"] == "my own wording"
+
+
+def test_spacing_and_case_changes_keep_the_note(tmp_path, col):
+    notes = tmp_path / "notes"
+    write_note(notes, "n.md", "- 메타 러닝 : 학습하는 법을 학습\n")
+    export(notes, tmp_path / "d")
+    apkg = tmp_path / "d" / "Study Notes.apkg"
+    import_into(col, apkg)
+    nid = col.find_notes("")[0]
+    write_note(notes, "n.md", "- 메타러닝 : 학습하는 법을 학습 (적은 데이터)\n")
+    export(notes, tmp_path / "d")
+    import_into(col, apkg)
+    assert col.find_notes("") == [nid]
+    assert col.get_note(nid)["Term"] == "메타러닝"
+
+
+def test_rendering_math_images_and_escaping(tmp_path, col):
+    notes = tmp_path / "notes"
+    write_note(notes, "n.md", "Softmax\n- 확률로 바꿈: $p_i < 1$ & 합은 1\n- ![diagram](img/d.png)\n"
+                              "- 주의 <script>alert(1)</script> <img src=x onerror=alert(1)> [x](javascript:alert(1))\n")
+    (notes / "img").mkdir()
+    (notes / "img" / "d.png").write_bytes(b"\x89PNG\r\n\x1a\nfake")
+    export(notes, tmp_path / "d")
+    import_into(col, tmp_path / "d" / "Study Notes.apkg")
+    card = notes_by_term(col)["Softmax"].cards()[0]
+    q, a = card.question(), card.answer()
+    assert "Softmax" in q
+    assert r"\(p_i &lt; 1\)" in a and "&amp; 합은 1" in a
+    assert '<img src="cards-' in a
+    assert "&lt;script&gt;" in a and "<script>alert" not in a
+    assert "<img src=x" not in a and 'href="javascript' not in a and "&lt;img src=x onerror" in a
+    media = Path(col.media.dir())
+    assert any(p.name.startswith("cards-") for p in media.iterdir())
+
+
+def test_media_names_do_not_collide_and_missing_or_escaping_images_warn(tmp_path):
+    notes = tmp_path / "notes"
+    write_note(notes / "a", "a.md", "Alpha\n- 첫 그림 ![](image.png)\n")
+    write_note(notes / "b", "b.md", "Beta\n- 둘째 그림 ![](image.png)\n- 없는 그림 ![](missing.png)\n"
+                                    "- 밖 ![](../../../../etc/passwd)\n")
+    (notes / "a" / "image.png").write_bytes(b"\x89PNG one")
+    (notes / "b" / "image.png").write_bytes(b"\x89PNG two")
+    out = export(notes, tmp_path / "d", "--verbose")
+    with zipfile.ZipFile(tmp_path / "d" / "Study Notes.apkg") as z:
+        import json
+        names = sorted(json.loads(z.read("media")).values())
+    assert len(names) == 2 and all(n.startswith("cards-") and n.endswith(".png") for n in names)
+    assert "b.md:3: image 'missing.png' not found" in out
+    assert "b.md:4: image '../../../../etc/passwd' is outside the notes folder" in out
+
+
+def test_split_and_reverse(tmp_path, col):
+    export(REPO / "examples" / "notes", tmp_path / "d", "--split", "--reverse", "--name", "AI/Tech: 부트캠프")
+    files = sorted(p.name for p in (tmp_path / "d").glob("*.apkg"))
+    assert "AI_Tech_ 부트캠프 - Optimization.apkg" in files and len(files) >= 5
+    import_into(col, tmp_path / "d" / "AI_Tech_ 부트캠프 - Optimization.apkg")
+    n = notes_by_term(col)["Adam"]
+    assert len(n.cards()) == 2  # the Reverse field switches on the second template
+    assert "?" in n.cards()[1].question() and "Adam" in n.cards()[1].answer()
+
+
+def test_orphans_are_reported_with_a_search_that_finds_them(tmp_path, col):
+    notes = tmp_path / "notes"
+    write_note(notes, "n.md", "- Adam : 옵티마이저\n- Old*Term_1 : 곧 지울 카드\n")
+    export(notes, tmp_path / "d")
+    apkg = tmp_path / "d" / "Study Notes.apkg"
+    import_into(col, apkg)
+    write_note(notes, "n.md", "- Adam : 옵티마이저\n- Lion : 새 옵티마이저\n")
+    out = export(notes, tmp_path / "d")
+    assert "1 added, 0 changed, 1 no longer in the notes" in out
+    search = next(ln.strip() for ln in out.splitlines() if ln.strip().startswith('"note:'))
+    found = col.find_notes(search)
+    assert [col.get_note(n)["Term"] for n in found] == ["Old*Term_1"]
+
+
+def test_interrupted_export_leaves_the_previous_deck(tmp_path, monkeypatch):
+    notes = tmp_path / "notes"
+    write_note(notes, "n.md", "- Adam : 옵티마이저\n")
+    export(notes, tmp_path / "d")
+    apkg = tmp_path / "d" / "Study Notes.apkg"
+    before = apkg.read_bytes()
+    write_note(notes, "n.md", "- Adam : 바뀐 설명\n")
+
+    def boom(self, file, timestamp=None):
+        Path(file).write_bytes(b"half a zip")
+        raise KeyboardInterrupt("killed mid-write")
+
+    monkeypatch.setattr(genanki.Package, "write_to_file", boom)
+    r = CliRunner().invoke(main, ["export", str(notes), "--out", str(tmp_path / "d"), "--no-cache"])
+    assert r.exit_code != 0
+    assert apkg.read_bytes() == before
+    assert sorted(p.name for p in (tmp_path / "d").iterdir()) == ["Study Notes.apkg", "Study Notes.manifest.json"]
