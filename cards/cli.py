@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import sys
@@ -127,21 +128,21 @@ def extract(paths, rules_dir, jobs, no_cache, quiet, verbose, strict, fmt, expla
       cards extract notes/ --explain
     """
     rs, res = _build(paths, rules_dir, None, jobs, no_cache, quiet)
-    out = click.get_text_stream("stdout")
     if fmt == "jsonl":
-        for c in res.cards:
-            out.write(json.dumps(card_to_json(c), ensure_ascii=False) + "\n")
+        click.echo("".join(json.dumps(card_to_json(c), ensure_ascii=False) + "\n" for c in res.cards), nl=False)
     elif fmt == "csv":
-        w = csv.writer(out)
+        buf = io.StringIO()
+        w = csv.writer(buf)
         w.writerow(["term", "definition", "aliases", "deck", "tags", "path", "line", "rule", "guid"])
         for c in res.cards:
             w.writerow([c.term, c.definition, "; ".join(c.aliases), c.deck, " ".join(c.tags), c.source.path,
                         c.source.line, c.rule, c.guid])
+        click.echo(buf.getvalue(), nl=False)
     else:
         _print_table(res, explain)
     if explain and fmt != "table":
         _print_rejections(res, err=True)
-    _summarise_warnings(res.warnings if verbose else res.warnings, quiet, limit=10**9 if verbose else 5)
+    _summarise_warnings(res.warnings, quiet, limit=10**9 if verbose else 5)
     if strict and res.warnings:
         sys.exit(EXIT_NOTHING)
     if not res.cards and not any(n.ok for n in res.notes):
