@@ -126,6 +126,8 @@ def split_front_matter(text: str, path: str) -> tuple[dict, str, list[Warning_]]
     try:
         post = frontmatter.loads("---\n" + raw + "\n---\n")
         meta = dict(post.metadata)
+        if not meta and raw.strip() and yaml.safe_load(raw) is not None:
+            meta = None  # python-frontmatter drops a list or a scalar silently: report it below
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 2 if mark is not None else 1
