@@ -1,0 +1,87 @@
+"""Property-based tests over generated Markdown: extraction never raises, every candidate either
+validates into a card or becomes a rejection, output is deterministic, and rendering is safe."""
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cards.extract import extract_text
+from cards.models import Card, Rejection, validate
+from cards.notes import parse_note
+from cards.pipeline import finish, process_text
+from cards.render import definition_html
+from cards.rules import RuleSet
+
+WORDS = st.sampled_from(["Adam", "SGD", "메타러닝", "증류", "KD", "loss", "학습", "데이터", "9:30", "http://x.y/z",
+                         "`code: x`", "$a<b$", "**굵게**", "*기울임*", "![[img.png]]", "![a](b.png)", "<br>",
+                         "<script>x</script>", "꿀팁", "TODO", "?", "다", "함", "(증류)", "=", "->", "—", ";", ":",
+                         "：", "|", "\t", "\x00", "\x07", "\u200b", "é", "ﬁ", "한\u0301"])
+LINE = st.lists(WORDS, min_size=0, max_size=8).map(" ".join)
+MARKER = st.sampled_from(["", "- ", "* ", "+ ", "1. ", "2) ", "# ", "## ", "### ", "> ", "| ", "    ", "\t- "])
+INDENT = st.sampled_from(["", "  ", "    ", "\t", "      "])
+BLOCK = st.one_of(
+    st.tuples(INDENT, MARKER, LINE).map("".join),
+    st.just("```python\nx: int = 1\n```"),
+    st.just("```\nunclosed: fence"),
+    st.just("| 용어 | 설명 |\n| --- | --- |\n| KD | 지식 증류 |"),
+    st.just("---\ntitle: x\n---"),
+    st.just("$$\na : b\n$$"),
+    st.just("<!-- c : d -->"),
+    st.text(min_size=0, max_size=300),
+    st.builds(lambda n: "x" * n + " : " + "y" * n, st.integers(0, 3000)),
+)
+DOC = st.lists(BLOCK, min_size=0, max_size=25).map("\n".join)
+CHECK = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@CHECK
+@given(DOC)
+def test_extraction_never_raises_and_every_candidate_is_accounted_for(text):
+    cands, rejs = extract_text(text)
+    n_lines = text.count("\n") + 1
+    for c in cands:
+        v = validate(c)
+        assert isinstance(v, (Card, Rejection))
+        assert 1 <= c.source.line <= n_lines
+        if isinstance(v, Card):
+            assert "\n" not in v.term and v.term.strip() == v.term and v.definition.strip()
+    for r in rejs:
+        assert r.reason and 1 <= r.source.line <= n_lines
+
+
+@CHECK
+@given(DOC)
+def test_extraction_is_deterministic(text):
+    assert extract_text(text) == extract_text(text)
+
+
+@CHECK
+@given(st.binary(max_size=2000) | DOC.map(lambda t: t.encode("utf-8")))
+def test_whole_note_pipeline_never_raises(data):
+    note = parse_note(data, "n.md")
+    if note is None or not note.text:
+        return
+    res = finish([process_text(note, RuleSet().settings())], RuleSet(), "Root")
+    for card in res.cards:
+        assert card.guid and card.deck.startswith("Root::")
+        assert all(" " not in t for t in card.tags)
+
+
+ALLOWED_TAGS = {"b", "i", "s", "code", "a", "img", "ul", "li", "br", "span"}
+SAFE_HREF = ("http://", "https://", "obsidian://", "file://", "mailto:")
+
+
+def assert_safe(html: str) -> None:
+    import re
+    tags = {t.lower() for t in re.findall(r"<\s*/?\s*([a-zA-Z][a-zA-Z0-9]*)", html)}
+    assert tags <= ALLOWED_TAGS, tags - ALLOWED_TAGS
+    for attr, value in re.findall(r'\s([a-zA-Z-]+)="([^"]*)"', html):
+        assert attr in ("href", "src", "alt", "class"), attr
+        if attr == "href":
+            assert value.startswith(SAFE_HREF), value
+
+
+@CHECK
+@given(DOC)
+def test_rendered_html_is_safe(text):
+    assert_safe(definition_html(text))
