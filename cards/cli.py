@@ -227,8 +227,10 @@ def export(paths, rules_dir, jobs, no_cache, quiet, verbose, strict, out_dir, ro
     _summarise_warnings(res.warnings, quiet, limit=10**9 if verbose else 5)
 
 
+from .cli_preview import preview as _preview_cmd  # noqa: E402
 from .cli_rules import rules as _rules_group  # noqa: E402  (registers `cards rules …`)
 
 
 main.add_command(_rules_group)
+main.add_command(_preview_cmd)
 

@@ -63,7 +63,8 @@ _MASK_HINT = re.compile(r"[`$\\]|https?:|ftp:|www\.", re.I)
 
 
 def mask(text: str) -> str:
-    """Same length as `text`, with code spans, math and URLs blanked so separators inside them are ignored."""
+    """Same length as `text`, with code spans, math and URLs blanked ("\x01") so separators inside them are
+    ignored and a term containing them can be recognised."""
     if not _MASK_HINT.search(text):
         return text
     out = list(text)
@@ -71,6 +72,22 @@ def mask(text: str) -> str:
         for m in rx.finditer(text):
             for i in range(m.start(), m.end()):
                 out[i] = "\x01"
+    return "".join(out)
+
+
+_SOFT_HINT = re.compile(r"[<\[]")
+
+
+def mask_markup(text: str) -> str:
+    """Same length as `text`, with images, links, wikilinks, HTML tags and comments blanked ("\x02"): a
+    separator inside them (`[a: b](url)`, `<a href="x:y">`) is not a term separator."""
+    if not _SOFT_HINT.search(text):
+        return text
+    out = list(text)
+    for rx in (_HTML_COMMENT, _IMG, _WIKI, _LINK, _TAG):
+        for m in rx.finditer(text):
+            for i in range(m.start(), m.end()):
+                out[i] = "\x02"
     return "".join(out)
 
 
@@ -127,37 +144,39 @@ class _NoteExtractor:
         return res
 
     def _split(self, raw: str) -> _Split | None:
+        """Find the term separator on the raw line (markup masked), so the definition keeps its images,
+        links and literal text, while the term is judged on the text a reader sees."""
         if not _SEP_HINT.search(raw):
             return None  # no separator character at all: most lines
-        text = clean_inline(raw)
-        if not text:
+        raw = _HTML_COMMENT.sub("", raw).strip() if "<!--" in raw else raw.strip()
+        if not clean_inline(raw):
             return None
-        bold = _BOLD_LEAD.match(text)
-        if bold and bold.group("sep") and bold.group("rest").strip():
-            term, aliases = parse_term(bold.group("term"))
+        bold = _BOLD_LEAD.match(raw)
+        if bold and bold.group("sep") and clean_inline(bold.group("rest")):
+            term, aliases = parse_term(clean_inline(bold.group("term")))
             return _Split(term, aliases, "bold", bold.group("rest").strip(), term_problem(term, self.s.stop_terms))
-        masked = mask(text)
-        for m in _SEP.finditer(masked):
+        hard = mask(raw)
+        soft = mask_markup(hard)
+        for m in _SEP.finditer(soft):
             kind = m.lastgroup
-            left, right = text[: m.start()], text[m.end():]
-            if not left.strip():
+            left_raw, right = raw[: m.start()], raw[m.end():].strip()
+            left = clean_inline(left_raw)
+            if not left:
                 continue
             if kind == "colon":
-                before, after = text[m.start() - 1: m.start()], text[m.end(): m.end() + 1]
+                before, after = raw[m.start() - 1: m.start()], raw[m.end(): m.end() + 1]
                 if before.isdigit() and after.isdigit() and m.end() - m.start() == 1:
                     continue  # 9:30, 1:1
-                if after == "=" or text[m.end() - 1: m.end() + 2].startswith(("//",)):
+                if after == "=" or raw[m.end() - 1: m.end() + 2].startswith(("//",)):
                     continue
-            if "\x01" in masked[: m.start()]:
-                lm = masked[: m.start()].strip()
-                if lm.replace("\x01", "") .strip(" *_") == "" and _MATH.fullmatch(left.strip()):
+            if "\x01" in hard[: m.start()]:
+                if _MATH.fullmatch(left_raw.strip().strip("*_ ")):
                     pass  # a math symbol as the term: keep
                 else:
-                    return _Split(left.strip(), [], kind, right.strip(),
-                                  "url" if _URL.search(left) else "in code")
+                    return _Split(left, [], kind, right, "url" if _URL.search(left_raw) else "in code")
             term, aliases = parse_term(left)
             problem = term_problem(term, self.s.stop_terms)
-            if problem == "number" and _SEP.search(mask(right)):
+            if problem == "number" and _SEP.search(mask_markup(mask(right))):
                 inner = self._split(right)  # `2017 - Transformer : ...`: a year before the real pair
                 if inner and not inner.problem:
                     return inner
@@ -165,7 +184,7 @@ class _NoteExtractor:
                 problem = "weak arrow"
             if kind in ("dash", "arrow") and not problem and len(clean_inline(right)) < 4:
                 problem = "too short"
-            return _Split(term, aliases, kind, right.strip(), problem)
+            return _Split(term, aliases, kind, right, problem)
         return None
 
     def is_pair_line(self, i: int) -> bool:
