@@ -125,6 +125,7 @@ class Media:
         self.staging = staging
         self.packed: dict[str, Path] = {}  # packed name → staged file
         self.warnings: list[Warning_] = []
+        self.sources: set[str] = set()  # image files read, so a re-export can tell whether they changed
         self._by_name: dict[str, list[Path]] | None = None
 
     def _inside(self, p: Path) -> bool:
@@ -179,6 +180,7 @@ class Media:
             data = path.read_bytes()
         except OSError:
             return None
+        self.sources.add(str(path))
         name = f"cards-{hashlib.sha256(data).hexdigest()[:16]}{path.suffix.lower()[:8]}"
         if name not in self.packed:
             target = self.staging / name
@@ -317,6 +319,7 @@ class Report:
     decks: dict[str, int] = field(default_factory=dict)
     media: int = 0
     first_export: bool = True
+    skipped: list[Path] = field(default_factory=list)  # packages already holding exactly these cards
 
     def summary_lines(self, res) -> list[str]:
         lines = [f"Read {res.notes_read} note{'s' if res.notes_read != 1 else ''}: {len(res.cards)} cards in "
@@ -325,7 +328,11 @@ class Report:
         width = max((len(d) for d in self.decks), default=0)
         for deck, n in sorted(self.decks.items()):
             lines.append(f"  {deck.ljust(width)}  {n:5d}")
-        for p in self.paths:
+        lines += [f"Unchanged: {p} already holds exactly these cards (nothing written)" for p in self.skipped]
+        written = [p for p in self.paths if p not in self.skipped]
+        if not written:
+            return lines
+        for p in written:
             lines.append(f"Wrote {p}" + (f" ({self.media} images)" if self.media else ""))
         if self.first_export:
             lines.append("First export to this file: every card is new to the manifest.")
@@ -354,10 +361,37 @@ def _digest(fields: dict[str, str], tags: list[str], deck: str) -> str:
     return h.hexdigest()[:20]
 
 
+def _media_state(sources: list[str]) -> list[list]:
+    out = []
+    for src in sources:
+        try:
+            st = os.stat(src)
+            out.append([src, st.st_size, st.st_mtime_ns])
+        except OSError:
+            out.append([src, -1, -1])
+    return out
+
+
+def _unchanged(old: dict, inputs: str | None, target: Path, report: Report, cards: list[Card]) -> bool:
+    """True when the previous export was made from exactly these inputs and its files are intact."""
+    if not inputs or old.get("inputs") != inputs or not target.is_file():
+        return False
+    if target.stat().st_size != old.get("size") or _media_state([m[0] for m in old.get("media", [])]) != \
+            old.get("media", []):
+        return False
+    report.skipped.append(target)
+    for c in cards:
+        report.decks[c.deck] = report.decks.get(c.deck, 0) + 1
+    report.paths.append(target)
+    return True
+
+
 def _write_one(cards: list[Card], target: Path, reverse: bool, media_roots: list[Path], report: Report,
-               now: int) -> None:
+               now: int, inputs: str | None = None) -> None:
     manifest_path = target.with_name(target.stem + ".manifest.json")
     old = _load_manifest(manifest_path)
+    if _unchanged(old, inputs, target, report, cards):
+        return
     report.first_export = report.first_export and not old["notes"]
     with tempfile.TemporaryDirectory(prefix="cards-media-") as staging:
         media = Media(media_roots, Path(staging))
@@ -389,7 +423,9 @@ def _write_one(cards: list[Card], target: Path, reverse: bool, media_roots: list
                                                                                         media.packed.values()))
         report.media += len(media.packed)
         _atomic_write(target, lambda tmp: package.write_to_file(tmp, timestamp=now))
-    manifest = {"version": MANIFEST_VERSION, "exported": now, "notes": entries}
+        media_sources = sorted(media.sources)
+    manifest = {"version": MANIFEST_VERSION, "exported": now, "notes": entries, "inputs": inputs,
+                "size": target.stat().st_size, "media": _media_state(media_sources)}
     _atomic_write(manifest_path, lambda tmp: Path(tmp).write_text(
         json.dumps(manifest, ensure_ascii=False, indent=0, sort_keys=True), encoding="utf-8"))
     report.paths.append(target)
@@ -401,14 +437,17 @@ def write_decks(res, out_dir: Path, root: str, split: bool = False, reverse: boo
     report = Report()
     roots = media_roots or sorted({Path(c.source.path).parent for c in res.cards})
     now = int(time.time())
+    run_key = getattr(res, "run_key", None)
+    inputs = (f"{run_key}|split={split}|reverse={reverse}|root={root}|roots={[str(r) for r in roots]}"
+              if run_key else None)
     if split:
         by_deck: dict[str, list[Card]] = {}
         for c in res.cards:
             by_deck.setdefault(c.deck, []).append(c)
         for deck in sorted(by_deck):
-            _write_one(by_deck[deck], out_dir / f"{safe_filename(deck)}.apkg", reverse, roots, report, now)
+            _write_one(by_deck[deck], out_dir / f"{safe_filename(deck)}.apkg", reverse, roots, report, now, inputs)
     else:
-        _write_one(list(res.cards), out_dir / f"{safe_filename(root)}.apkg", reverse, roots, report, now)
+        _write_one(list(res.cards), out_dir / f"{safe_filename(root)}.apkg", reverse, roots, report, now, inputs)
     return report
 
 

@@ -74,6 +74,7 @@ class Result:
     warnings: list[Warning_]
     notes: list[NoteResult]
     merged: int = 0
+    run_key: str | None = None  # identifies the inputs when they were all cached by content (see build)
 
     @property
     def notes_read(self) -> int:
@@ -235,6 +236,7 @@ def build(paths: list[Path], rules: RuleSet, root: str | None = None, jobs: int 
         hit = runner.load(cache_dir, run_key, size=5)
         if hit is not None:
             res = unpack_result(hit)
+            res.run_key = run_key
             if progress:
                 progress(len(files))
             res.warnings = warns + res.warnings
@@ -243,5 +245,6 @@ def build(paths: list[Path], rules: RuleSet, root: str | None = None, jobs: int 
     res = finish(results, rules, root)
     if run_key is not None:
         runner.store(cache_dir, run_key, pack_result(res))
+    res.run_key = run_key
     res.warnings = warns + res.warnings
     return res

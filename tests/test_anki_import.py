@@ -222,3 +222,21 @@ def test_interrupted_export_leaves_the_previous_deck(tmp_path, monkeypatch):
     assert r.exit_code != 0
     assert apkg.read_bytes() == before
     assert sorted(p.name for p in (tmp_path / "d").iterdir()) == ["Study Notes.apkg", "Study Notes.manifest.json"]
+
+
+def test_unchanged_inputs_skip_the_write_and_a_changed_image_does_not(tmp_path, monkeypatch):
+    monkeypatch.setenv("CARDS_CACHE_DIR", str(tmp_path / "cache"))
+    notes = tmp_path / "notes"
+    write_note(notes, "n.md", "Softmax\n- 확률로 바꿈 ![d](d.png)\n")
+    (notes / "d.png").write_bytes(b"\x89PNG one")
+    args = ["export", str(notes), "--out", str(tmp_path / "d")]
+    assert "Wrote" in CliRunner().invoke(main, args).output
+    apkg = tmp_path / "d" / "Study Notes.apkg"
+    stamp = apkg.stat().st_mtime_ns
+    out = CliRunner().invoke(main, args).output
+    assert "Unchanged:" in out and apkg.stat().st_mtime_ns == stamp
+    (notes / "d.png").write_bytes(b"\x89PNG two, edited")
+    out = CliRunner().invoke(main, args).output
+    assert "Wrote" in out and "1 changed" in out
+    out = CliRunner().invoke(main, [*args, "--reverse"]).output  # other options: written again
+    assert "Wrote" in out
