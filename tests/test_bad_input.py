@@ -163,3 +163,36 @@ def test_hostile_html_never_reaches_a_card(text):
     out = definition_html(f"정의 {text} 끝\n  - 둘째 {text}")
     assert_safe(out)
     assert "<script" not in out and "<svg" not in out
+
+
+@pytest.mark.skipif(os.name != "posix", reason="needs POSIX signals")
+def test_export_killed_mid_write_leaves_the_previous_deck(tmp_path):
+    """A real process, killed with SIGKILL while it writes: the old package must be intact."""
+    import signal
+    import subprocess
+    import sys
+    import time
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "small.md").write_text(GOOD, encoding="utf-8")
+    out = tmp_path / "d"
+    cmd = [sys.executable, "-m", "cards", "export", str(notes), "--out", str(out), "--no-cache", "-q"]
+    subprocess.run(cmd, check=True)
+    apkg = out / "Study Notes.apkg"
+    before = apkg.read_bytes()
+    for n in range(40):  # enough cards that writing the package takes a moment
+        (notes / f"n{n}.md").write_text("".join(f"- Term{n}x{i} : definition {i}\n" for i in range(400)),
+                                        encoding="utf-8")
+    proc = subprocess.Popen(cmd)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        if any(p.name.endswith(".tmp") for p in out.iterdir()):
+            break
+        time.sleep(0.005)
+    if proc.poll() is not None:
+        pytest.skip("the export finished before it could be killed mid-write")
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert apkg.read_bytes() == before
+    assert all(p.name in ("Study Notes.apkg", "Study Notes.manifest.json") or p.name.endswith(".tmp")
+               for p in out.iterdir())
