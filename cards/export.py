@@ -17,6 +17,7 @@ import tempfile
 import time
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import quote, unquote
 
@@ -126,6 +127,8 @@ class Media:
         self.packed: dict[str, Path] = {}  # packed name → staged file
         self.warnings: list[Warning_] = []
         self.sources: set[str] = set()  # image files read, so a re-export can tell whether they changed
+        self._resolved: dict[tuple[str, str], str | None] = {}  # (note folder, reference) → packed name
+        self._outside: dict[tuple[str, str], bool] = {}
         self._by_name: dict[str, list[Path]] | None = None
 
     def _inside(self, p: Path) -> bool:
@@ -143,6 +146,17 @@ class Media:
 
     def resolver(self, note_path: str, line: int) -> ImageResolver:
         def resolve(ref: str) -> str | None:
+            key = (str(Path(note_path).parent), ref)
+            if key in self._resolved:
+                found = self._resolved[key]
+                if found is None:
+                    self._warn(note_path, ref, line, self._outside.get(key, False))
+                return found
+            found = find(ref)
+            self._resolved[key] = found
+            return found
+
+        def find(ref: str) -> str | None:
             raw = ref.strip().strip("<>")
             if re.match(r"^[a-z][a-z0-9+.-]*:", raw, re.I) and not raw.lower().startswith("file:"):
                 return None  # remote or other schemes: shown as alt text, never fetched
@@ -164,16 +178,21 @@ class Media:
                     continue
                 if real.is_file():
                     return self._pack(real)
-            at = _line_of(note_path, ref, line)
-            if outside is not None and not any(c.exists() and self._inside(c.resolve()) for c in cands):
-                self.warnings.append(Warning_(note_path, f"image {ref!r} is outside the notes folder; not packed",
-                                              at, kind="media"))
-            else:
-                self.warnings.append(Warning_(note_path, f"image {ref!r} not found; the card shows its name",
-                                              at, kind="media"))
+            is_outside = outside is not None and not any(c.exists() and self._inside(c.resolve()) for c in cands)
+            self._outside[(str(Path(note_path).parent), ref)] = is_outside
+            self._warn(note_path, ref, line, is_outside)
             return None
 
         return resolve
+
+    def _warn(self, note_path: str, ref: str, line: int, outside: bool) -> None:
+        at = _line_of(note_path, ref, line)
+        if outside:
+            self.warnings.append(Warning_(note_path, f"image {ref!r} is outside the notes folder; not packed", at,
+                                          kind="media"))
+        else:
+            self.warnings.append(Warning_(note_path, f"image {ref!r} not found; the card shows its name", at,
+                                          kind="media"))
 
     def _pack(self, path: Path) -> str | None:
         try:
@@ -207,14 +226,21 @@ def _esc(text: str) -> str:
     return html.escape(text, quote=True)
 
 
-def _vault_of(path: Path) -> Path | None:
-    """The Obsidian vault (a folder with .obsidian) that holds `path`, if any."""
-    for parent in list(path.resolve().parents)[:12]:
+@lru_cache(maxsize=4096)
+def _vault_of_dir(folder: str) -> Path | None:
+    """The Obsidian vault (a folder with .obsidian) that holds `folder`, if any."""
+    p = Path(folder)
+    for parent in [p, *p.parents][:12]:
         if (parent / ".obsidian").is_dir():
             return parent
     return None
 
 
+def _vault_of(path: Path) -> Path | None:
+    return _vault_of_dir(str(path.resolve().parent))
+
+
+@lru_cache(maxsize=16384)
 def note_link(note_path: str) -> str:
     p = Path(note_path)
     vault = _vault_of(p)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import re
+from functools import lru_cache
 from typing import Callable
 
 # Order matters: code first (nothing inside code is Markdown), then math, images, links.
@@ -57,11 +58,7 @@ def inline(text: str, images: ImageResolver | None = None) -> str:
     for m in _INLINE.finditer(text):
         out.append(_esc(text[pos:m.start()]))
         pos = m.end()
-        kind = m.lastgroup if m.lastgroup in (
-            "code", "dmath", "pmath", "bmath", "imath", "wimg", "img", "wiki", "link", "url", "bold", "strike",
-            "ital", "br", "comment") else next(k for k in ("code", "dmath", "pmath", "bmath", "imath", "wimg", "img",
-                                                           "wiki", "link", "url", "bold", "strike", "ital", "br",
-                                                           "comment") if m.group(k))
+        kind = m.lastgroup  # the outer alternative: each closes after its inner groups
         if kind == "code":
             out.append(f"<code>{_esc(m.group('code_body'))}</code>")
         elif kind in ("dmath", "bmath"):
@@ -107,6 +104,17 @@ def definition_html(text: str, images: ImageResolver | None = None) -> str:
 
     Lines indented by two spaces per level (as the extractor writes nested bullets) nest.
     """
+    if "![" not in text:  # without images the result does not depend on the resolver
+        return _definition_html_cached(text)
+    return _definition_html(text, images)
+
+
+@lru_cache(maxsize=16384)
+def _definition_html_cached(text: str) -> str:
+    return _definition_html(text, None)
+
+
+def _definition_html(text: str, images: ImageResolver | None) -> str:
     lines = [ln.rstrip() for ln in text.split("\n") if ln.strip()]
     if not lines:
         return ""
