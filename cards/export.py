@@ -123,6 +123,7 @@ class Media:
 
     def __init__(self, roots: list[Path], staging: Path):
         self.roots = [r.resolve() for r in roots]
+        self._root_strs = [str(r) for r in self.roots]
         self.staging = staging
         self.packed: dict[str, Path] = {}  # packed name → staged file
         self.warnings: list[Warning_] = []
@@ -132,7 +133,8 @@ class Media:
         self._by_name: dict[str, list[Path]] | None = None
 
     def _inside(self, p: Path) -> bool:
-        return any(p == r or r in p.parents for r in self.roots)
+        s = str(p)
+        return any(s == r or s.startswith(r.rstrip(os.sep) + os.sep) for r in self._root_strs)
 
     def _index(self) -> dict[str, list[Path]]:
         if self._by_name is None:

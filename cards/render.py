@@ -109,6 +109,11 @@ def definition_html(text: str, images: ImageResolver | None = None) -> str:
     return _definition_html(text, images)
 
 
+@lru_cache(maxsize=65536)
+def _inline_cached(line: str) -> str:
+    return inline(line)
+
+
 @lru_cache(maxsize=16384)
 def _definition_html_cached(text: str) -> str:
     return _definition_html(text, None)
@@ -119,7 +124,8 @@ def _definition_html(text: str, images: ImageResolver | None) -> str:
     if not lines:
         return ""
     if len(lines) == 1:
-        return inline(lines[0].strip(), images)
+        body = lines[0].strip()
+        return _inline_cached(body) if "![" not in body else inline(body, images)
     out: list[str] = []
     depth = -1
     for ln in lines:
@@ -133,7 +139,8 @@ def _definition_html(text: str, images: ImageResolver | None) -> str:
             depth -= 1
         if out and out[-1] != "<ul>":
             out.append("</li>")
-        out.append("<li>" + inline(ln.strip(), images))
+        body = ln.strip()
+        out.append("<li>" + (_inline_cached(body) if "![" not in body else inline(body, images)))
     while depth >= 0:
         out.append("</li></ul>")
         depth -= 1
