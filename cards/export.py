@@ -25,7 +25,7 @@ import genanki
 
 from .models import Card
 from .notes import Warning_
-from .render import ImageResolver, definition_html, image_refs, term_html
+from .render import ImageResolver, definition_html, term_html
 
 MODEL_NAME = "cards: term/definition"
 # Frozen once released: adding or renaming a field makes Anki fork the note type in every collection.

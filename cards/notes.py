@@ -51,11 +51,6 @@ class Note:
     warnings: list[Warning_] = field(default_factory=list)
     mtime: float = 0.0
 
-    @property
-    def folders(self) -> list[str]:
-        parts = Path(self.rel).parts[:-1]
-        return list(parts)
-
 
 def decode(data: bytes, path: str) -> tuple[str | None, list[Warning_]]:
     """Decode note bytes; None when the file is not text at all."""

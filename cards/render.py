@@ -149,14 +149,3 @@ def _definition_html(text: str, images: ImageResolver | None) -> str:
 
 def term_html(term: str) -> str:
     return inline(term)
-
-
-def image_refs(text: str) -> list[str]:
-    """Every image reference in a definition (`![alt](path)` and `![[file.png]]`), in order."""
-    refs = []
-    for m in _INLINE.finditer(text):
-        if m.group("wimg"):
-            refs.append(m.group("wimg_src"))
-        elif m.group("img"):
-            refs.append(m.group("img_src"))
-    return refs

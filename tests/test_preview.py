@@ -1,7 +1,6 @@
 """`cards preview`: the page's content, its safety, and a real headless browser driving it."""
 from __future__ import annotations
 
-import os
 import re
 import shutil
 from pathlib import Path
