@@ -132,6 +132,13 @@ class _NoteExtractor:
         self.cands: list[Candidate] = []
         self.rejs: list[Rejection] = []
         self.parent = {x.item: x.parent for x in blocks if x.item >= 0}
+        self.first_line = {x.item: n for n, x in enumerate(blocks) if x.item >= 0 and x.first}
+        self.before_items: list[int] = []  # for each block, the last non-item block before its run of items
+        last = -1
+        for n, x in enumerate(blocks):
+            self.before_items.append(last)
+            if x.kind != "item":
+                last = n
         self._split_cache: dict[int, _Split | None] = {}
 
     # -- helpers ----------------------------------------------------------------------
@@ -220,7 +227,23 @@ class _NoteExtractor:
     def context(self, i: int) -> list[str]:
         return [strip_heading_number(h) for h in self.b[i].headings]
 
-    def emit(self, i: int, term: str, aliases: list[str], lines: list[str], rule: str, ctx_extra: str = "") -> None:
+    def parent_label(self, i: int) -> str:
+        """For a nested bullet, the bullet it hangs under (its term when it is a pair): context for the card."""
+        x = self.b[i]
+        if x.kind != "item":
+            return ""
+        if x.parent < 0 or x.parent not in self.first_line:
+            j = self.before_items[i]  # a top-level list right under a term line: that line is the parent
+            if j >= 0 and j + 1 <= i and self.b[j].kind == "para" and self.b[j + 1].line - self.b[j].line <= 2:
+                found = self.term_line(j)
+                return found[0] if found else ""
+            return ""
+        p = self.first_line[x.parent]
+        sp = self.split(p)
+        label = sp.term if sp is not None and not sp.problem else clean_inline(self.b[p].text)
+        return label if len(label) <= 60 else label[:59] + "…"
+
+    def emit(self, i: int, term: str, aliases: list[str], lines: list[str], rule: str) -> None:
         if rule in self.s.disabled:
             self.reject(i, term, "\n".join(lines), "pattern off", rule, f"{rule} is switched off in a rule file")
             return
@@ -229,7 +252,8 @@ class _NoteExtractor:
         if problem:
             self.reject(i, term, body, problem, rule)
             return
-        ctx = self.context(i) + ([ctx_extra] if ctx_extra else [])
+        parent = self.parent_label(i)
+        ctx = self.context(i) + ([parent] if parent else [])
         self.cands.append(Candidate(term=term, definition=body, aliases=aliases, rule=rule,
                                     source=self.src(i), context=ctx))
 

@@ -43,6 +43,8 @@ def test_pattern_case(case):
             assert card.rule == exp["rule"]
         if "aliases" in exp:
             assert card.aliases == exp["aliases"]
+        if "context" in exp:
+            assert card.context == exp["context"]
         if "sources" in exp:
             assert len(card.explanations) == exp["sources"]
 
