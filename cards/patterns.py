@@ -60,6 +60,7 @@ REJECTION_REASONS = {
     "weak arrow": "`X -> Y` is read as a term only when X is a clear technical term",
     "too short": "the term (a single letter) or the explanation is too short for this form",
     "formula": "the left side is a formula or an assignment, not a term",
+    "markup": "the left side is broken markup (a link or bracket cut in two)",
     "invalid": "the card failed validation",
     "topic stop-term": "a topic's rule file lists this term under stop_terms",
     "pattern off": "a topic's rule file switches this pattern off",
@@ -81,7 +82,7 @@ permalink math created created-at updated aliases
 Problem Problems Issue Issues Example Examples Input Inputs Output Outputs 주제 취업 인턴 후속_논문 논문 문제점 개선점 한계 한계점
 Limitation Limitations Idea Ideas 아이디어 구현 Implementation 코드 Code Setting Settings 설정 환경 Environment Install Installation
 설치 Usage 사용법 방법 접근법 Formula 수식 Goal Goals Weaknesses Strengths Weakness Strength Review Recap
-Considerations Takeaways Key_takeaways Thoughts Observations Lessons Lessons_learned Highlights Shorthands Scale Notes_to_self Todo_list 장단점 Advantages Disadvantages Tips Misc 잡담 공부 Study 느낀점 배운점 후기 소감 정리본
+Considerations Conclusions Future_directions Conclusions_and_future_directions Takeaways Key_takeaways Thoughts Observations Lessons Lessons_learned Highlights Shorthands Scale Notes_to_self Todo_list 장단점 Advantages Disadvantages Tips Misc 잡담 공부 Study 느낀점 배운점 후기 소감 정리본
 """.split()}
 STOP_TERMS.discard("")
 
@@ -185,7 +186,7 @@ def term_problem(term: str, extra_stop: frozenset[str] = frozenset()) -> str | N
     t = term.strip()
     if not t or not term_key(t):
         return "no letters"
-    if not re.search(r"[^\W\d_]", t) and not t.startswith("\\(") and "$" not in t:
+    if not re.search(r"[^\W\d_]", t):
         return "number" if _NUMBERISH.match(t) else "no letters"
     if _URL.search(t):
         return "url"
@@ -201,6 +202,8 @@ def term_problem(term: str, extra_stop: frozenset[str] = frozenset()) -> str | N
         return "question"
     if is_stop_term(t, extra_stop):
         return "stop-term"
+    if t.count("[") != t.count("]") or t.count("(") != t.count(")"):
+        return "markup"  # a link or bracket cut in two by the separator
     words = t.split()
     if len(t) > 60 or len(words) > 6:
         return "too long"
