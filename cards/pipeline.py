@@ -102,6 +102,9 @@ def process_text(note: Note, settings: Settings) -> NoteResult:
         return res
     cands, rejs = extract_text(note.text, note.path, settings)
     res.rejections = rejs
+    for r in rejs:
+        if r.reason == "regex timeout":  # a rule file's problem: the user must see it, not only in --explain
+            res.warnings.append(Warning_(note.path, f"{r.detail}; line skipped", r.source.line, kind="rules"))
     for c in cands:
         v = validate(c, note.title, note.date)
         if isinstance(v, Card):

@@ -116,6 +116,7 @@ def test_catastrophic_user_regex_is_bounded(tmp_path):
     assert "Adam" in decks  # the note still gives its cards
     timeouts = [r for r in res.rejections if r.reason == "regex timeout"]
     assert timeouts and "SLOW" in timeouts[0].detail and timeouts[0].source.line == 1
+    assert any(w.kind == "rules" and "SLOW" in w.message and w.line == 1 for w in res.warnings)
 
 
 # -- errors: one message shape, `path:line: field: message` --------------------------------
