@@ -57,11 +57,11 @@ class _Progress:
 def _build(paths, rules_dir, root, jobs, no_cache, quiet):
     from .pipeline import build, collect
     rs = _rules(rules_dir)
-    files, _ = collect(list(paths))
-    prog = _Progress(len(files), quiet)
+    collected = collect(list(paths))
+    prog = _Progress(len(collected[0]), quiet)
     try:
         res = build(list(paths), rs, root=root, jobs=jobs, cache_dir=None if no_cache else _default_cache(),
-                    progress=prog)
+                    progress=prog, collected=collected)
     finally:
         prog.close()
     return rs, res
@@ -209,7 +209,7 @@ def export(paths, rules_dir, jobs, no_cache, quiet, verbose, strict, out_dir, ro
     """
     from .export import write_decks
     rs, res = _build(paths, rules_dir, root, jobs, no_cache, quiet)
-    if not res.cards:
+    if not res.n_cards:
         _summarise_warnings(res.warnings, quiet, limit=10**9 if verbose else 5)
         click.echo(f"error: no cards found in {res.notes_read} note(s); nothing written", err=True)
         sys.exit(EXIT_NOTHING)

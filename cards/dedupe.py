@@ -5,12 +5,14 @@ case-folded, spaces/hyphens/emphasis ignored) or when an alias of one is the ter
 or an alias of the other (aliases come from the notes — `Knowledge distillation (증류)`
 — and from rule files). The merged card keeps every distinct explanation with its
 source; an explanation repeated word for word is kept once.
+
+The work is done on plain tuples (what the pipeline caches and passes between
+processes): a card is `(term, aliases, explanations)` and an explanation is
+`(text, path, line, context, rule, note_title, note_date[, also_in])`.
 """
 from __future__ import annotations
 
-from dataclasses import replace
-
-from .models import Card, term_key
+from .models import Card, Explanation, Source, term_key
 
 
 class _UnionFind:
@@ -30,76 +32,101 @@ class _UnionFind:
             self.parent[max(ra, rb)] = min(ra, rb)
 
 
+class Aliases:
+    """The alias groups rule files declare: which keys are one concept, and its preferred name."""
+
+    def __init__(self, alias_groups: list[list[str]] | None = None):
+        self.groups = [list(g) for g in alias_groups or []]
+        self.group_of: dict[str, int] = {}
+        self.preferred: dict[str, str] = {}
+        for g, names in enumerate(self.groups):
+            for name in names:
+                self.group_of[term_key(name)] = g
+                self.preferred[term_key(name)] = names[0]
+
+    def claims(self, term: str, aliases: list[str]) -> list[str]:
+        """The keys a card claims: its term's first, then its aliases' (a declared group is one key)."""
+        out = []
+        for name in (term, *aliases):
+            k = term_key(name)
+            if not k:
+                continue
+            g = self.group_of.get(k)
+            out.append(k if g is None else f"\x00group{g}")
+        return out
+
+
+def group_cards(claims: list[list[str]]) -> list[list[int]]:
+    """Indices of the cards that share a claimed key, transitively; groups in first-seen order."""
+    uf = _UnionFind()
+    owner: dict[str, int] = {}
+    for idx, keys in enumerate(claims):
+        for key in keys:
+            other = owner.setdefault(key, idx)
+            if other != idx:
+                uf.union(other, idx)
+    groups: dict[int, list[int]] = {}
+    for idx in range(len(claims)):
+        groups.setdefault(uf.find(idx), []).append(idx)
+    return [groups[r] for r in sorted(groups)]
+
+
+def merge_group(members: list[tuple], aliases: Aliases) -> tuple[str, list[str], list[tuple]]:
+    """One concept from its cards (in order): the term, the other names, the distinct explanations."""
+    term = members[0][0]
+    for c in members:
+        pref = aliases.preferred.get(term_key(c[0]))
+        if pref is not None:
+            term = pref
+            break
+    names: list[str] = []
+    seen_keys = {term_key(term)}
+    for c in members:
+        g = aliases.group_of.get(term_key(c[0]))
+        declared = aliases.groups[g] if g is not None else []
+        for name in (c[0], *c[1], *declared):
+            k = term_key(name)
+            if k and k not in seen_keys:
+                seen_keys.add(k)
+                names.append(name)
+    explanations: list[tuple] = []
+    seen_text: dict[str, int] = {}
+    for c in members:
+        for e in c[2]:
+            also = list(e[7]) if len(e) > 7 else []
+            k = " ".join(e[0].split()).casefold()
+            at = seen_text.get(k)
+            if at is not None:  # identical text: kept once, its source remembered
+                explanations[at][7].extend([(e[1], e[2]), *also])
+                continue
+            seen_text[k] = len(explanations)
+            explanations.append((*e[:7], also))
+    return term, names, explanations
+
+
+def pack_card(card: Card) -> tuple:
+    return (card.term, list(card.aliases),
+            [(e.text, e.source.path, e.source.line, e.context, e.rule, e.note_title, e.note_date,
+              [(s.path, s.line) for s in e.also_in]) for e in card.explanations])
+
+
+def explanations_of(packed: list[tuple]) -> list[Explanation]:
+    return [Explanation(text=tx, source=Source(sp, sl), context=ctx, rule=rule, note_title=nt, note_date=nd,
+                        also_in=[Source(p, ln) for p, ln in also])
+            for tx, sp, sl, ctx, rule, nt, nd, also in packed]
+
+
 def merge_cards(cards: list[Card], alias_groups: list[list[str]] | None = None) -> tuple[list[Card], int]:
     """Merge duplicates; returns (cards in first-seen order, number of cards merged away).
 
     `alias_groups` are lists of names a rule file declares equal; the first name is the
     preferred term of the merged card.
     """
-    uf = _UnionFind()
-    owner: dict[str, int] = {}
-    preferred: dict[str, str] = {}
-    group_of: dict[str, int] = {}
-    for g, names in enumerate(alias_groups or []):
-        for name in names:
-            group_of[term_key(name)] = g
-        if names:
-            for name in names:
-                preferred[term_key(name)] = names[0]
-
-    def claim(key: str, idx: int) -> None:
-        if not key:
-            return
-        if key in group_of:
-            key = f"\x00group{group_of[key]}"
-        if key in owner:
-            uf.union(owner[key], idx)
-        else:
-            owner[key] = idx
-
-    for idx, card in enumerate(cards):
-        claim(card.key, idx)
-    for idx, card in enumerate(cards):  # aliases only join, never split, a term
-        for alias in card.aliases:
-            claim(term_key(alias), idx)
-
-    groups: dict[int, list[int]] = {}
-    for idx in range(len(cards)):
-        groups.setdefault(uf.find(idx), []).append(idx)
-
+    aliases = Aliases(alias_groups)
+    packed = [pack_card(c) for c in cards]
     merged: list[Card] = []
-    for root in sorted(groups):
-        members = [cards[i] for i in groups[root]]
-        head = members[0]
-        term = head.term
-        for c in members:
-            if c.key in preferred:
-                term = preferred[c.key]
-                break
-        names: list[str] = []
-        seen_keys = {term_key(term)}
-        for c in members:
-            group = group_of.get(c.key)
-            declared = (alias_groups or [])[group] if group is not None else []
-            for name in [c.term, *c.aliases, *declared]:
-                k = term_key(name)
-                if k and k not in seen_keys:
-                    seen_keys.add(k)
-                    names.append(name)
-        explanations = []
-        seen_text: dict[str, int] = {}
-        copied: set[int] = set()
-        for c in members:
-            for e in c.explanations:
-                k = " ".join(e.text.split()).casefold()
-                if k in seen_text:  # identical text: kept once, its source remembered
-                    at = seen_text[k]
-                    if at not in copied:  # copy once (the original belongs to its note's result), then append
-                        explanations[at] = replace(explanations[at], also_in=list(explanations[at].also_in))
-                        copied.add(at)
-                    explanations[at].also_in.extend([e.source, *e.also_in])
-                    continue
-                seen_text[k] = len(explanations)
-                explanations.append(e)
-        merged.append(head.model_copy(update={"term": term, "aliases": names, "explanations": explanations}))
+    for idx in group_cards([aliases.claims(c[0], c[1]) for c in packed]):
+        term, names, expl = merge_group([packed[i] for i in idx], aliases)
+        merged.append(cards[idx[0]].model_copy(update={"term": term, "aliases": names,
+                                                       "explanations": explanations_of(expl)}))
     return merged, len(cards) - len(merged)

@@ -23,8 +23,10 @@ from urllib.parse import quote, unquote
 
 import genanki
 
+from . import __version__
 from .models import Card
 from .notes import Warning_
+from .pipeline import _card
 from .render import ImageResolver, definition_html, term_html
 
 MODEL_NAME = "cards: term/definition"
@@ -130,20 +132,21 @@ class Media:
         self.sources: set[str] = set()  # image files read, so a re-export can tell whether they changed
         self._resolved: dict[tuple[str, str], str | None] = {}  # (note folder, reference) → packed name
         self._outside: dict[tuple[str, str], bool] = {}
-        self._by_name: dict[str, list[Path]] | None = None
+        self._by_name: dict[str, list[str]] | None = None
 
     def _inside(self, p: Path) -> bool:
         s = str(p)
         return any(s == r or s.startswith(r.rstrip(os.sep) + os.sep) for r in self._root_strs)
 
-    def _index(self) -> dict[str, list[Path]]:
+    def _index(self) -> dict[str, list[str]]:
         if self._by_name is None:
             self._by_name = {}
             for r in self.roots:
                 for dirpath, dirnames, filenames in os.walk(r):
                     dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
                     for f in sorted(filenames):
-                        self._by_name.setdefault(unicodedata.normalize("NFC", f), []).append(Path(dirpath) / f)
+                        self._by_name.setdefault(unicodedata.normalize("NFC", f), []).append(
+                            os.path.join(dirpath, f))
         return self._by_name
 
     def resolver(self, note_path: str, line: int) -> ImageResolver:
@@ -168,7 +171,7 @@ class Media:
             base = Path(note_path).parent
             cands = [base / name] + [r / name.lstrip("/") for r in self.roots]
             if "/" not in name and "\\" not in name:
-                cands += self._index().get(unicodedata.normalize("NFC", name), [])
+                cands += [Path(p) for p in self._index().get(unicodedata.normalize("NFC", name), [])]
             outside = None
             for c in cands:
                 try:
@@ -238,20 +241,28 @@ def _vault_of_dir(folder: str) -> Path | None:
     return None
 
 
-def _vault_of(path: Path) -> Path | None:
-    return _vault_of_dir(str(path.resolve().parent))
+@lru_cache(maxsize=4096)
+def _real_dir(folder: str) -> str:
+    return os.path.realpath(folder)
+
+
+def _real(path: str) -> Path:
+    """The file's real path, resolving its folder once per folder (most notes are not links themselves)."""
+    if os.path.islink(path):
+        return Path(os.path.realpath(path))
+    folder, name = os.path.split(os.path.abspath(path))
+    return Path(_real_dir(folder)) / name
 
 
 @lru_cache(maxsize=16384)
 def note_link(note_path: str) -> str:
-    p = Path(note_path)
-    vault = _vault_of(p)
+    real = _real(note_path)
+    vault = _vault_of_dir(str(real.parent))
     if vault is not None:
-        rel = p.resolve().relative_to(vault).with_suffix("").as_posix()
+        rel = real.relative_to(vault).with_suffix("").as_posix()
         href = f"obsidian://open?vault={quote(vault.name, safe='')}&file={quote(rel, safe='')}"
         return f'<a href="{_esc(href)}">Open in Obsidian</a>'
-    href = p.resolve().as_uri()
-    return f'<a href="{_esc(href)}">{_esc(p.name)}</a>'
+    return f'<a href="{_esc(real.as_uri())}">{_esc(Path(note_path).name)}</a>'
 
 
 def note_fields(card: Card, images: ImageResolver | None = None, reverse: bool = False,
@@ -350,9 +361,9 @@ class Report:
     skipped: list[Path] = field(default_factory=list)  # packages already holding exactly these cards
 
     def summary_lines(self, res) -> list[str]:
-        lines = [f"Read {res.notes_read} note{'s' if res.notes_read != 1 else ''}: {len(res.cards)} cards in "
+        lines = [f"Read {res.notes_read} note{'s' if res.notes_read != 1 else ''}: {res.n_cards} cards in "
                  f"{len(self.decks)} deck{'s' if len(self.decks) != 1 else ''} ({res.merged} duplicates merged, "
-                 f"{len(res.rejections)} candidates rejected, {len(res.warnings)} warnings)"]
+                 f"{res.n_rejections} candidates rejected, {len(res.warnings)} warnings)"]
         width = max((len(d) for d in self.decks), default=0)
         for deck, n in sorted(self.decks.items()):
             lines.append(f"  {deck.ljust(width)}  {n:5d}")
@@ -400,7 +411,7 @@ def _media_state(sources: list[str]) -> list[list]:
     return out
 
 
-def _unchanged(old: dict, inputs: str | None, target: Path, report: Report, cards: list[Card]) -> bool:
+def _unchanged(old: dict, inputs: str | None, target: Path, report: Report, cards: list[tuple]) -> bool:
     """True when the previous export was made from exactly these inputs and its files are intact."""
     if not inputs or old.get("inputs") != inputs or not target.is_file():
         return False
@@ -408,14 +419,47 @@ def _unchanged(old: dict, inputs: str | None, target: Path, report: Report, card
             old.get("media", []):
         return False
     report.skipped.append(target)
-    for c in cards:
-        report.decks[c.deck] = report.decks.get(c.deck, 0) + 1
+    for _ident, packed in cards:
+        report.decks[packed[3]] = report.decks.get(packed[3], 0) + 1
     report.paths.append(target)
     return True
 
 
-def _write_one(cards: list[Card], target: Path, reverse: bool, media_roots: list[Path], report: Report,
-               now: int, inputs: str | None = None) -> None:
+class FieldsCache:
+    """Rendered fields of cards without images, by card content (`ident`), kept between exports.
+
+    Everything but the Link field is a function of the card alone; Link depends on the
+    folders around the note (an Obsidian vault or not), so it is always made afresh."""
+
+    def __init__(self, cache, reverse: bool):
+        self.cache, self.key = cache, f"fields:{__version__}:{MODEL_ID}:{int(reverse)}"
+        self.old: dict[str, tuple] | None = None  # loaded when first needed: an up-to-date package never needs it
+        self.new: dict[str, tuple] = {}
+
+    def fields(self, ident: str, packed: tuple, reverse: bool, media: Media) -> dict[str, str]:
+        if self.old is None:
+            got = self.cache.get(self.key) if self.cache is not None else None
+            self.old = got if isinstance(got, dict) else {}
+        hit = self.old.get(ident)
+        if hit is not None and len(hit) == len(FIELDS) - 1:
+            self.new[ident] = hit
+            return {**dict(zip(_CACHED_FIELDS, hit)), "Link": note_link(packed[7][0][1])}
+        card = _card(packed)
+        fields = note_fields(card, reverse=reverse, media=media)
+        if not any("![" in e[0] for e in packed[7]):  # images depend on files, not only on the card
+            self.new[ident] = tuple(fields[f] for f in _CACHED_FIELDS)
+        return fields
+
+    def save(self) -> None:
+        if self.cache is not None and self.old is not None and self.new.keys() != self.old.keys():
+            self.cache.put("fields", self.key, self.new)
+
+
+_CACHED_FIELDS = [f for f in FIELDS if f != "Link"]
+
+
+def _write_one(cards: list[tuple], target: Path, reverse: bool, media_roots: list[Path], report: Report,
+               now: int, inputs: str | None, fields_cache: FieldsCache) -> None:
     manifest_path = target.with_name(target.stem + ".manifest.json")
     old = _load_manifest(manifest_path)
     if _unchanged(old, inputs, target, report, cards):
@@ -425,24 +469,24 @@ def _write_one(cards: list[Card], target: Path, reverse: bool, media_roots: list
         media = Media(media_roots, Path(staging))
         decks: dict[str, genanki.Deck] = {}
         entries: dict[str, dict] = {}
-        for card in cards:
-            fields = note_fields(card, reverse=reverse, media=media)
-            digest = _digest(fields, card.tags, card.deck)
-            prev = old["notes"].get(card.guid)
+        for ident, packed in cards:
+            term, deck_name_, tags, guid = packed[0], packed[3], packed[5], packed[6]
+            fields = fields_cache.fields(ident, packed, reverse, media)
+            digest = _digest(fields, tags, deck_name_)
+            prev = old["notes"].get(guid)
             if prev and prev.get("hash") == digest:
                 mod = int(prev.get("mod", now))
             else:
                 mod = max(now, int(prev.get("mod", 0)) + 1) if prev else now
-                (report.changed if prev else report.added).append(card.term)
-            if prev and prev.get("deck") and prev["deck"] != card.deck:
-                report.moved.append((card.term, prev["deck"], card.deck))
-            entries[card.guid] = {"term": card.term, "deck": card.deck, "hash": digest, "mod": mod}
-            deck = decks.get(card.deck)
+                (report.changed if prev else report.added).append(term)
+            if prev and prev.get("deck") and prev["deck"] != deck_name_:
+                report.moved.append((term, prev["deck"], deck_name_))
+            entries[guid] = {"term": term, "deck": deck_name_, "hash": digest, "mod": mod}
+            deck = decks.get(deck_name_)
             if deck is None:
-                deck = decks[card.deck] = genanki.Deck(stable_id("deck:" + card.deck), card.deck)
-            deck.add_note(_Note(model=MODEL, fields=[fields[f] for f in FIELDS], tags=card.tags, guid=card.guid,
-                                mod=mod))
-            report.decks[card.deck] = report.decks.get(card.deck, 0) + 1
+                deck = decks[deck_name_] = genanki.Deck(stable_id("deck:" + deck_name_), deck_name_)
+            deck.add_note(_Note(model=MODEL, fields=[fields[f] for f in FIELDS], tags=tags, guid=guid, mod=mod))
+            report.decks[deck_name_] = report.decks.get(deck_name_, 0) + 1
         for guid, prev in sorted(old["notes"].items()):
             if guid not in entries:
                 report.removed.append(prev.get("term", guid))
@@ -455,7 +499,7 @@ def _write_one(cards: list[Card], target: Path, reverse: bool, media_roots: list
     manifest = {"version": MANIFEST_VERSION, "exported": now, "notes": entries, "inputs": inputs,
                 "size": target.stat().st_size, "media": _media_state(media_sources)}
     _atomic_write(manifest_path, lambda tmp: Path(tmp).write_text(
-        json.dumps(manifest, ensure_ascii=False, indent=0, sort_keys=True), encoding="utf-8"))
+        json.dumps(manifest, ensure_ascii=False, sort_keys=True, separators=(",", ":")), encoding="utf-8"))
     report.paths.append(target)
 
 
@@ -463,20 +507,21 @@ def write_decks(res, out_dir: Path, root: str, split: bool = False, reverse: boo
                 media_roots: list[Path] | None = None) -> Report:
     """Write the .apkg (one with every topic sub-deck, or one per topic with `split`) and its manifest."""
     report = Report()
-    roots = media_roots or sorted({Path(c.source.path).parent for c in res.cards})
+    cards = [(g[4], g[2]) for g in res.groups if g[2] is not None]
+    roots = media_roots or sorted({Path(packed[7][0][1]).parent for _, packed in cards})
     now = int(time.time())
     run_key = getattr(res, "run_key", None)
     inputs = (f"{run_key}|split={split}|reverse={reverse}|root={root}|roots={[str(r) for r in roots]}"
               if run_key else None)
+    fields_cache = FieldsCache(getattr(res, "cache", None), reverse)
     if split:
-        by_deck: dict[str, list[Card]] = {}
-        for c in res.cards:
-            by_deck.setdefault(c.deck, []).append(c)
+        by_deck: dict[str, list[tuple]] = {}
+        for c in cards:
+            by_deck.setdefault(c[1][3], []).append(c)
         for deck in sorted(by_deck):
-            _write_one(by_deck[deck], out_dir / f"{safe_filename(deck)}.apkg", reverse, roots, report, now, inputs)
+            _write_one(by_deck[deck], out_dir / f"{safe_filename(deck)}.apkg", reverse, roots, report, now, inputs,
+                       fields_cache)
     else:
-        _write_one(list(res.cards), out_dir / f"{safe_filename(root)}.apkg", reverse, roots, report, now, inputs)
+        _write_one(cards, out_dir / f"{safe_filename(root)}.apkg", reverse, roots, report, now, inputs, fields_cache)
+    fields_cache.save()
     return report
-
-
-

@@ -189,7 +189,8 @@ def walk(paths: list[Path]) -> tuple[list[tuple[Path, str, str]], list[Warning_]
     """Expand files and folders into (file, path relative to its root, root) in a stable order.
 
     Folders are walked for *.md and *.markdown, skipping hidden folders (.obsidian, .git, …)
-    and symlink loops; a file named explicitly is read whatever its extension.
+    and symlink loops; a file named explicitly is read whatever its extension. In a folder,
+    its notes come first (sorted by name), then its subfolders (sorted).
     """
     found: list[tuple[Path, str, str]] = []
     warns: list[Warning_] = []
@@ -205,26 +206,40 @@ def walk(paths: list[Path]) -> tuple[list[tuple[Path, str, str]], list[Warning_]
             warns.append(Warning_(str(p), "no such file or folder", kind="io"))
             continue
         visited: set[tuple[int, int]] = set()
-        for dirpath, dirnames, filenames in os.walk(p, followlinks=True, onerror=lambda e: warns.append(
-                Warning_(str(e.filename), f"cannot read folder: {e.strerror}", kind="io"))):
+        root = str(p)
+        stack = [(root, "")]  # (folder, its path relative to the root, with a trailing slash)
+        while stack:
+            folder, rel = stack.pop()
             try:
-                st = os.stat(dirpath)
+                st = os.stat(folder)
                 ident = (st.st_dev, st.st_ino)
-            except OSError:
+                with os.scandir(folder) as it:
+                    entries = sorted(it, key=lambda e: e.name)
+            except OSError as e:
+                warns.append(Warning_(folder, f"cannot read folder: {e.strerror}", kind="io"))
                 continue
             if ident in visited:
-                warns.append(Warning_(dirpath, "symlink loop, folder skipped", kind="io"))
-                dirnames[:] = []
+                warns.append(Warning_(folder, "symlink loop, folder skipped", kind="io"))
                 continue
             visited.add(ident)
-            dirnames[:] = sorted(d for d in dirnames if not d.startswith((".", "_site", "node_modules")))
-            for name in sorted(filenames):
-                if name.startswith(".") or Path(name).suffix.lower() not in NOTE_SUFFIXES:
+            real_folder = os.path.realpath(folder)
+            subfolders = []
+            for e in entries:
+                name = e.name
+                try:
+                    is_dir = e.is_dir()  # follows links, as a symlinked folder is walked too
+                except OSError:
                     continue
-                fp = Path(dirpath) / name
-                key = os.path.realpath(fp)
+                if is_dir:
+                    if not name.startswith((".", "_site", "node_modules")):
+                        subfolders.append((os.path.join(folder, name), f"{rel}{name}/"))
+                    continue
+                if name.startswith(".") or os.path.splitext(name)[1].lower() not in NOTE_SUFFIXES:
+                    continue
+                key = os.path.realpath(e.path) if e.is_symlink() else os.path.join(real_folder, name)
                 if key in seen:
                     continue
                 seen.add(key)
-                found.append((fp, fp.relative_to(p).as_posix(), str(p)))
+                found.append((Path(e.path), rel + name, root))
+            stack.extend(reversed(subfolders))
     return found, warns

@@ -3,9 +3,17 @@
 `process_note` is a pure function of one file's bytes and the extraction settings, so
 notes can be processed in parallel and cached by content hash; `build` puts the
 per-note results back together in a deterministic order.
+
+Re-runs are incremental. A run's finished result is kept as *groups*: the cards (by note
+key and index) that merged into one concept, the keys they claim, and the finished card.
+The next run over the same inputs and rules re-merges only the groups a changed, added or
+removed note touches; every other group is reused as it was. Groups are always ordered by
+their first card's position, so the result is identical to a run from scratch.
 """
 from __future__ import annotations
 
+import hashlib
+import pickle
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -13,11 +21,11 @@ from pathlib import Path
 
 import genanki
 
-from .dedupe import merge_cards
+from .dedupe import Aliases, explanations_of, group_cards, merge_group
 from .extract import Settings, extract_text
-from .models import Card, Explanation, Rejection, Source, term_key, validate
+from .models import Card, Rejection, Source, term_key, validate
 from .notes import Note, Warning_, read_note, walk
-from .rules import NoteInfo, RuleSet, assign_topic
+from .rules import NoteInfo, RuleSet, topic_of
 
 GUID_NAMESPACE = "cards-term-v1"
 
@@ -43,42 +51,6 @@ def pack(r: NoteResult) -> tuple:
                                    e.note_date) for e in c.explanations]) for c in r.cards],
             [(x.term, x.definition, x.reason, x.detail, x.rule, x.source.path, x.source.line) for x in r.rejections],
             [(w.path, w.message, w.line, w.kind) for w in r.warnings])
-
-
-def unpack(t: tuple) -> NoteResult:
-    """The inverse of pack. The cards were validated when first made, so they are rebuilt without re-validating."""
-    path, rel, root, title, date, tags, ok, cards, rejections, warnings = t
-    sources: dict[tuple[str, int], Source] = {}
-
-    def src(p: str, line: int) -> Source:
-        key = (p, line)
-        if key not in sources:
-            sources[key] = Source(p, line)
-        return sources[key]
-
-    out_cards = [Card.model_construct(
-        term=term, aliases=aliases, topic="", deck="", topic_reason="", tags=[], guid="",
-        explanations=[Explanation(text=tx, source=src(sp, sl), context=ctx, rule=rule, note_title=nt, note_date=nd)
-                      for tx, sp, sl, ctx, rule, nt, nd in expl])
-        for term, aliases, expl in cards]
-    out_rej = [Rejection(term=a, definition=b, reason=c, detail=d, rule=e, source=src(f, g))
-               for a, b, c, d, e, f, g in rejections]
-    out_warn = [Warning_(p, m, line, kind) for p, m, line, kind in warnings]
-    return NoteResult(path, rel, root, title, date, tags, out_cards, out_rej, out_warn, ok)
-
-
-@dataclass
-class Result:
-    cards: list[Card]
-    rejections: list[Rejection]
-    warnings: list[Warning_]
-    notes: list[NoteResult]
-    merged: int = 0
-    run_key: str | None = None  # identifies the inputs when they were all cached by content (see build)
-
-    @property
-    def notes_read(self) -> int:
-        return sum(1 for n in self.notes if n.ok)
 
 
 def process_note(path: str, rel: str, root: str, settings: Settings) -> NoteResult:
@@ -133,61 +105,180 @@ def deck_name(root: str, deck: str) -> str:
     return "::".join(parts)
 
 
-def finish(results: list[NoteResult], rules: RuleSet, root: str) -> Result:
-    """Merge, assign topics, tags and GUIDs. Deterministic for the same inputs."""
-    all_cards: list[Card] = []
-    info_by_path: dict[str, NoteResult] = {}
-    warnings: list[Warning_] = []
-    rejections: list[Rejection] = []
-    for r in results:
-        info_by_path[r.path] = r
-        all_cards.extend(r.cards)
-        rejections.extend(r.rejections)
-        warnings.extend(r.warnings)
-    merged, n_merged = merge_cards(all_cards, rules.alias_groups)
-    fallback = rules.glob.fallback_topic
-    out: list[Card] = []
-    for card in merged:
-        infos = []
-        for e in card.explanations:
-            r = info_by_path.get(e.source.path)
-            if r is not None:
-                infos.append(NoteInfo(tags=r.tags, path=r.rel))
-        topic, reason = assign_topic(card, rules, infos)
-        tname = topic.name if topic else fallback
-        deck = deck_name(root, topic.deck if topic else fallback)
+
+
+# -- finishing: merge, topics, tags, GUIDs --------------------------------------------------
+#
+# A note's packed result (see `pack`) is  (path, rel, root, title, date, tags, ok, cards, rejections, warnings).
+# Its meta, kept in the run state so unchanged notes need not be loaded, is
+#   (path, rel, root, title, date, tags, ok, warnings, n_cards, n_rejections).
+# A group is  (members, claims, card, rejection, ident):  members are (note key, card index) in
+# order, `card` the finished card  (term, aliases, topic, deck, topic_reason, tags, guid, explanations)
+# or None when a topic rule dropped it, then `rejection` says why; `ident` names the card's content.
+
+def _meta(p: tuple) -> tuple:
+    return (*p[:7], p[9], len(p[7]), len(p[8]))
+
+
+def _rejection(t: tuple) -> Rejection:
+    term, definition, reason, detail, rule, path, line = t
+    return Rejection(term=term, definition=definition, reason=reason, detail=detail, rule=rule,
+                     source=Source(path, line))
+
+
+def _card(t: tuple) -> Card:
+    """A finished card from its packed form. It was validated when first made: no re-validation."""
+    term, aliases, topic, deck, reason, tags, guid, expl = t
+    return Card.model_construct(term=term, aliases=aliases, topic=topic, deck=deck, topic_reason=reason, tags=tags,
+                                guid=guid, explanations=explanations_of(expl))
+
+
+class _Finisher:
+    """Turns merged cards into finished groups: topic, deck, tags, GUID, or a topic rule's rejection."""
+
+    def __init__(self, rules: RuleSet, root: str, info_by_path: dict[str, tuple[list[str], str]]):
+        self.rules, self.root, self.info = rules, root, info_by_path
+        self.aliases = Aliases(rules.alias_groups)
+        self.fallback = rules.glob.fallback_topic
+        self.stop = {id(t): {term_key(s) for s in t.rules.stop_terms} for t in rules.topics}
+
+    def groups(self, items: list[tuple[str, int, tuple]]) -> list[tuple]:
+        """items: (note key, card index, packed card) in order → groups in first-seen order."""
+        claims = [self.aliases.claims(c[0], c[1]) for _, _, c in items]
+        out = []
+        for idx in group_cards(claims):
+            term, names, expl = merge_group([items[i][2] for i in idx], self.aliases)
+            card, rejection = self.finish(term, names, expl)
+            ident = hashlib.blake2b(repr(card).encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+            out.append((tuple((items[i][0], items[i][1]) for i in idx),
+                        tuple(dict.fromkeys(k for i in idx for k in claims[i])), card, rejection, ident))
+        return out
+
+    def finish(self, term: str, names: list[str], expl: list[tuple]) -> tuple[tuple | None, tuple | None]:
+        infos = [NoteInfo(tags=i[0], path=i[1]) for i in (self.info.get(e[1]) for e in expl) if i is not None]
+        topic, reason = topic_of(term, names, [e[3] for e in expl], self.rules, infos)
+        tname = topic.name if topic else self.fallback
+        deck = deck_name(self.root, topic.deck if topic else self.fallback)
+        first = expl[0]
         if topic is not None:
-            stop = {term_key(s) for s in topic.rules.stop_terms}
-            if card.key in stop or any(term_key(a) in stop for a in card.aliases):
-                rejections.append(Rejection(term=card.term, definition=card.definition[:300],
-                                            reason="topic stop-term", rule=card.rule, source=card.source,
-                                            detail=f"listed in {topic.path}"))
-                continue
+            stop = self.stop[id(topic)]
+            if term_key(term) in stop or any(term_key(a) in stop for a in names):
+                return None, (term, "\n\n".join(e[0] for e in expl)[:300], "topic stop-term",
+                              f"listed in {topic.path}", first[4], first[1], first[2])
             off = set(topic.rules.disable)
-            kept = [e for e in card.explanations if e.rule not in off]
-            if not kept:
-                rejections.append(Rejection(term=card.term, definition=card.definition[:300], reason="pattern off",
-                                            rule=card.rule, source=card.source,
-                                            detail=f"{card.rule} is switched off in {topic.path}"))
-                continue
-            if len(kept) != len(card.explanations):
-                card.explanations = kept
+            if off:
+                kept = [e for e in expl if e[4] not in off]
+                if not kept:
+                    return None, (term, "\n\n".join(e[0] for e in expl)[:300], "pattern off",
+                                  f"{first[4]} is switched off in {topic.path}", first[4], first[1], first[2])
+                expl = kept
         tags: list[str] = []
-        for e in card.explanations:
-            r = info_by_path.get(e.source.path)
-            if r is None:
+        for e in expl:
+            i = self.info.get(e[1])
+            if i is None:
                 continue
-            tags += [anki_tag(t) for t in r.tags]
-            folders = Path(r.rel).parts[:-1]
+            tags += [anki_tag(t) for t in i[0]]
+            folders = Path(i[1]).parts[:-1]
             if folders:
                 tags.append(anki_tag("folder::" + "::".join(folders)))
         tags.append(anki_tag("topic::" + tname))
         tags = sorted({t for t in tags if t})
-        # merge_cards made these objects for this run: fill them in rather than copying them
-        card.topic, card.deck, card.topic_reason, card.tags = tname, deck, reason, tags
-        card.guid = guid_for_term(card.key)
-        out.append(card)
-    return Result(cards=out, rejections=rejections, warnings=warnings, notes=results, merged=n_merged)
+        return (term, names, tname, deck, reason, tags, guid_for_term(term_key(term)), expl), None
+
+
+class Result:
+    """A finished run. Cards and rejections are built from their packed form when first asked for,
+    so a re-export that finds its package up to date never builds them."""
+
+    def __init__(self, groups: list[tuple], notes: list[NoteResult], warnings: list[Warning_], merged: int,
+                 n_rejections: int, rejections_of, run_key: str | None = None):
+        self.groups = groups
+        self.notes = notes
+        self.warnings = warnings
+        self.merged = merged
+        self.n_rejections = n_rejections
+        self.run_key = run_key  # identifies the inputs when they could all be hashed (see build)
+        self._rejections_of = rejections_of  # () -> per-note packed rejections, in note order
+        self._cards: list[Card] | None = None
+        self._rejections: list[Rejection] | None = None
+        self.cache = None  # the run's Cache, if any: the export keeps rendered fields in it
+
+    @property
+    def cards(self) -> list[Card]:
+        if self._cards is None:
+            self._cards = [_card(g[2]) for g in self.groups if g[2] is not None]
+        return self._cards
+
+    @property
+    def rejections(self) -> list[Rejection]:
+        if self._rejections is None:
+            packed = [*self._rejections_of(), *(g[3] for g in self.groups if g[3] is not None)]
+            self._rejections = [_rejection(t) for t in packed]
+        return self._rejections
+
+    @property
+    def n_cards(self) -> int:
+        return sum(1 for g in self.groups if g[2] is not None)
+
+    def deck_counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for g in self.groups:
+            if g[2] is not None:
+                counts[g[2][3]] = counts.get(g[2][3], 0) + 1
+        return counts
+
+    @property
+    def notes_read(self) -> int:
+        return sum(1 for n in self.notes if n.ok)
+
+
+def _assemble(keys: list[str], metas: dict[str, tuple], fetch, rules: RuleSet, root: str,
+              prev_groups: list[tuple], known: set[str]) -> tuple[list[tuple], list[NoteResult], list[Warning_], int, int]:
+    """Groups for the notes `keys` (in order), re-merging only what notes outside `known` touch.
+
+    `prev_groups` were made from exactly the notes in `known`; `fetch(keys)` returns packed
+    note results by key (from memory, the cache, or by processing the notes)."""
+    pos = {k: i for i, k in enumerate(keys)}
+    info_by_path = {m[0]: (m[5], m[1]) for m in (metas[k] for k in keys)}
+    fin = _Finisher(rules, root, info_by_path)
+    added = [k for k in keys if k not in known]
+    removed = known - pos.keys()
+    dirty: set[int] = set()
+    if removed:
+        dirty.update(gi for gi, g in enumerate(prev_groups) if any(m[0] in removed for m in g[0]))
+    new_notes = fetch(added)
+    if added and prev_groups:
+        owner = {c: gi for gi, g in enumerate(prev_groups) for c in g[1]}
+        for k in added:
+            for c in new_notes[k][7]:
+                dirty.update(owner[x] for x in fin.aliases.claims(c[0], c[1]) if x in owner)
+    members = [(pos[m[0]], m[1], m[0]) for gi in dirty for m in prev_groups[gi][0] if m[0] not in removed]
+    members += [(pos[k], ci, k) for k in added for ci in range(len(new_notes[k][7]))]
+    members.sort()
+    notes = fetch(sorted({k for _, _, k in members} - new_notes.keys()))
+    notes.update(new_notes)
+    fresh = fin.groups([(k, ci, notes[k][7][ci]) for _, ci, k in members])
+    groups = [g for gi, g in enumerate(prev_groups) if gi not in dirty] + fresh
+    groups.sort(key=lambda g: (pos[g[0][0][0]], g[0][0][1]))
+    results, warnings, n_cards, n_rej = [], [], 0, 0
+    for k in keys:
+        m = metas[k]
+        results.append(NoteResult(m[0], m[1], m[2], m[3], m[4], m[5], ok=m[6]))
+        warnings += [Warning_(*w) for w in m[7]]
+        n_cards += m[8]
+        n_rej += m[9]
+    n_rej += sum(1 for g in groups if g[3] is not None)
+    return groups, results, warnings, n_cards - len(groups), n_rej
+
+
+def finish(results: list[NoteResult], rules: RuleSet, root: str) -> Result:
+    """Merge, assign topics, tags and GUIDs. Deterministic for the same inputs."""
+    packed = {f"~{i}": pack(r) for i, r in enumerate(results)}
+    keys = list(packed)
+    metas = {k: _meta(p) for k, p in packed.items()}
+    groups, notes, warnings, merged, n_rej = _assemble(keys, metas, lambda ks: {k: packed[k] for k in ks},
+                                                       rules, root, [], set())
+    return Result(groups, notes, warnings, merged, n_rej, lambda: [r for k in keys for r in packed[k][8]])
 
 
 def collect(paths: list[Path]) -> tuple[list[tuple[str, str, str]], list[Warning_]]:
@@ -195,59 +286,87 @@ def collect(paths: list[Path]) -> tuple[list[tuple[str, str, str]], list[Warning
     return [(str(p), rel, root) for p, rel, root in files], warns
 
 
-def pack_result(res: Result) -> tuple:
-    """A finished Result as plain tuples, for the whole-run cache."""
-    cards = [(c.term, c.aliases, c.topic, c.deck, c.topic_reason, c.tags, c.guid,
-              [(e.text, e.source.path, e.source.line, e.context, e.rule, e.note_title, e.note_date,
-                [(a.path, a.line) for a in e.also_in]) for e in c.explanations]) for c in res.cards]
-    rejections = [(x.term, x.definition, x.reason, x.detail, x.rule, x.source.path, x.source.line)
-                  for x in res.rejections]
-    warnings = [(w.path, w.message, w.line, w.kind) for w in res.warnings]
-    notes = [(n.path, n.rel, n.root, n.title, n.date, n.tags, n.ok) for n in res.notes]
-    return (cards, rejections, warnings, notes, res.merged)
+def state_key(paths: list[Path], rules: RuleSet, root: str) -> str:
+    from . import __version__
+    from .runner import CACHE_FORMAT
+    h = hashlib.sha256(f"state\0{CACHE_FORMAT}\0{__version__}\0{rules.digest}\0{root}\0".encode("utf-8", "surrogatepass"))
+    for p in paths:
+        h.update(str(p).encode("utf-8", "surrogatepass") + b"\0")
+    return "state:" + h.hexdigest()[:32]
 
 
-def unpack_result(t: tuple) -> Result:
-    cards, rejections, warnings, notes, merged = t
-    out = [Card.model_construct(
-        term=term, aliases=aliases, topic=topic, deck=deck, topic_reason=reason, tags=tags, guid=guid,
-        explanations=[Explanation(text=tx, source=Source(sp, sl), context=ctx, rule=rule, note_title=nt,
-                                  note_date=nd, also_in=[Source(p, ln) for p, ln in also])
-                      for tx, sp, sl, ctx, rule, nt, nd, also in expl])
-        for term, aliases, topic, deck, reason, tags, guid, expl in cards]
-    rej = [Rejection(term=a, definition=b, reason=c, detail=d, rule=e, source=Source(f, g))
-           for a, b, c, d, e, f, g in rejections]
-    warns = [Warning_(p, m, line, kind) for p, m, line, kind in warnings]
-    note_results = [NoteResult(path, rel, root, title, date, tags, ok=ok) for path, rel, root, title, date, tags, ok
-                    in notes]
-    return Result(cards=out, rejections=rej, warnings=warns, notes=note_results, merged=merged)
+def _valid_state(obj) -> bool:
+    return (isinstance(obj, dict) and isinstance(obj.get("metas"), dict) and isinstance(obj.get("groups"), list)
+            and isinstance(obj.get("keys"), list))
 
 
 def build(paths: list[Path], rules: RuleSet, root: str | None = None, jobs: int | None = None,
-          cache_dir: Path | None = None, progress=None) -> Result:
+          cache_dir: Path | None = None, progress=None,
+          collected: tuple[list[tuple[str, str, str]], list[Warning_]] | None = None) -> Result:
     """Run the whole pipeline over files and folders.
 
-    With a cache folder, each note's result is cached by content, and so is the finished
-    result of the whole run: a re-run over unchanged notes and rules reads one file.
+    With a cache folder, each note's result is cached by content, and the finished result
+    is kept so the next run over the same paths and rules redoes only what changed.
     """
-    from . import runner  # parallel + cache
-    files, warns = collect(paths)
+    from . import runner
+    from .cache import Cache
+    files, warns = collected if collected is not None else collect(paths)
     root = root or rules.glob.root
-    keys = runner.note_keys(files, rules.digest) if cache_dir is not None else None
-    run_key = runner.combined_key(keys, f"{rules.digest}\0{root}") if keys is not None else None
-    if run_key is not None:
-        hit = runner.load(cache_dir, run_key, size=5)
-        if hit is not None:
-            res = unpack_result(hit)
-            res.run_key = run_key
-            if progress:
-                progress(len(files))
-            res.warnings = warns + res.warnings
-            return res
-    results = runner.run_notes(files, rules.settings(), keys, jobs=jobs, cache_dir=cache_dir, progress=progress)
-    res = finish(results, rules, root)
-    if run_key is not None:
-        runner.store(cache_dir, run_key, pack_result(res))
-    res.run_key = run_key
-    res.warnings = warns + res.warnings
+    cache = Cache(cache_dir) if cache_dir is not None else None
+    hashed = runner.note_keys(files, rules.digest) if cache is not None else [None] * len(files)
+    keys = [k or f"~{i}" for i, k in enumerate(hashed)]
+    file_of = dict(zip(keys, files))
+    skey = state_key(paths, rules, root) if cache is not None else ""
+    prev = cache.get(skey) if cache is not None else None
+    if not _valid_state(prev):
+        prev = {"metas": {}, "groups": [], "keys": []}
+    known_metas: dict[str, tuple] = prev["metas"]
+    loaded: dict[str, tuple] = {}
+    settings = rules.settings()
+
+    def fetch(want: list[str], report: bool = False) -> dict[str, tuple]:
+        """Packed results of these notes: already loaded, else cached, else processed now."""
+        out = {k: loaded[k] for k in want if k in loaded}
+        missing = [k for k in want if k not in out]
+        if cache is not None and missing:
+            for k, blob in cache.get_many([k for k in missing if not k.startswith("~")]).items():
+                try:
+                    t = pickle.loads(blob)
+                except Exception:
+                    continue
+                if isinstance(t, tuple) and len(t) == 10:
+                    out[k] = t
+            if progress and report:
+                progress(len(out))
+        todo = [k for k in missing if k not in out]
+        store = []
+        for k, blob in zip(todo, runner.run_notes([file_of[k] for k in todo], settings, jobs=jobs,
+                                                  progress=progress if report else None)):
+            out[k] = t = pickle.loads(blob)
+            if t[6] and not k.startswith("~"):  # t[6]: the note was read; an unreadable one is retried
+                store.append((k, blob))
+        if cache is not None:
+            cache.put_many("note", store)
+        loaded.update(out)
+        return out
+
+    known = set(known_metas)
+    if progress:
+        progress(sum(1 for k in keys if k in known))
+    metas = {k: known_metas[k] for k in keys if k in known}
+    for k, t in fetch([k for k in keys if k not in known], report=True).items():
+        metas[k] = _meta(t)
+    groups, notes, warnings, merged, n_rej = _assemble(keys, metas, fetch, rules, root, prev["groups"], known)
+    cacheable = cache is not None and all(hashed)
+    if cacheable and keys != prev["keys"]:
+        cache.put("state", skey, {"metas": metas, "groups": groups, "keys": keys})
+        cache.prune()
+    run_key = runner.combined_key(hashed, f"{rules.digest}\0{root}") if cacheable else None
+
+    def rejections_of() -> list[tuple]:
+        notes_ = fetch(keys)
+        return [r for k in keys for r in notes_[k][8]]
+
+    res = Result(groups, notes, warns + warnings, merged, n_rej, rejections_of, run_key)
+    res.cache = cache
     return res

@@ -338,11 +338,11 @@ class _CardFacts:
     heads: list[str]
 
     @classmethod
-    def of(cls, card: Card) -> "_CardFacts":
-        names = [card.term, *card.aliases]
+    def of(cls, term: str, aliases: list[str], contexts: list[list[str]]) -> "_CardFacts":
+        names = [term, *aliases]
         return cls(names=names, keys=list(dict.fromkeys(term_key(n) for n in names)),
                    words=list(dict.fromkeys(w.casefold() for n in names for w in re.split(r"[\s/()\-]+", n) if w)),
-                   heads=list(dict.fromkeys(h.casefold() for e in card.explanations for h in e.context)))
+                   heads=list(dict.fromkeys(h.casefold() for ctx in contexts for h in ctx)))
 
 
 def _claim(topic: Topic, facts: _CardFacts, infos: list[NoteInfo]) -> tuple[int, str] | None:
@@ -386,8 +386,14 @@ def _claim(topic: Topic, facts: _CardFacts, infos: list[NoteInfo]) -> tuple[int,
 
 def assign_topic(card: Card, rs: RuleSet, infos: list[NoteInfo]) -> tuple[Topic | None, str]:
     """The topic for a card and why; (None, reason) means the fallback topic."""
+    return topic_of(card.term, card.aliases, [e.context for e in card.explanations], rs, infos)
+
+
+def topic_of(term: str, aliases: list[str], contexts: list[list[str]], rs: RuleSet,
+             infos: list[NoteInfo]) -> tuple[Topic | None, str]:
+    """assign_topic from a card's parts: its names and the contexts of its explanations."""
     best: tuple[tuple, Topic, str] | None = None
-    facts = _CardFacts.of(card)
+    facts = _CardFacts.of(term, aliases, contexts)
     for t in rs.topics:
         try:
             c = _claim(t, facts, infos)

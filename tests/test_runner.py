@@ -2,11 +2,16 @@
 from __future__ import annotations
 
 import json
+import random
+import sqlite3
 from pathlib import Path
+
+import pytest
 
 from cards.models import card_to_json
 from cards.pipeline import build
 from cards.rules import load_rules
+from cards import runner
 from cards.runner import PARALLEL_MIN_FILES
 
 REPO = Path(__file__).resolve().parents[1]
@@ -25,17 +30,47 @@ def vault(tmp_path: Path) -> Path:
 
 def dump(res) -> str:
     return json.dumps([card_to_json(c) for c in res.cards], ensure_ascii=False) + json.dumps(
-        [(r.term, r.reason, r.source.path, r.source.line) for r in res.rejections], ensure_ascii=False)
+        [(r.term, r.reason, r.source.path, r.source.line) for r in res.rejections], ensure_ascii=False) + json.dumps(
+        [(w.path, w.line, w.message) for w in res.warnings], ensure_ascii=False) + json.dumps(
+        [res.merged, res.n_cards, res.n_rejections, res.notes_read, res.deck_counts()])
 
 
-def test_cold_warm_single_and_pool_give_identical_output(tmp_path):
+@pytest.fixture
+def calls(monkeypatch):
+    """How many notes were extracted in this process (run with jobs=1 so no pool is used)."""
+    seen: list[str] = []
+    real = runner.process_note
+
+    def counting(path, *args):
+        seen.append(path)
+        return real(path, *args)
+    monkeypatch.setattr(runner, "process_note", counting)
+    return seen
+
+
+def test_cold_warm_single_and_pool_give_identical_output(tmp_path, calls):
     v, rs, cache = vault(tmp_path), load_rules(REPO / "rules"), tmp_path / "cache"
     single = dump(build([v], rs, jobs=1, cache_dir=None))
     pool = dump(build([v], rs, jobs=2, cache_dir=None))
     cold = dump(build([v], rs, jobs=2, cache_dir=cache))
-    warm = dump(build([v], rs, jobs=2, cache_dir=cache))
+    calls.clear()
+    warm = dump(build([v], rs, jobs=1, cache_dir=cache))
     assert single == pool == cold == warm
-    assert any(cache.rglob("*.pkl"))
+    assert calls == []  # nothing was extracted again
+    assert (cache / "cache.sqlite").is_file()
+
+
+def test_one_changed_note_is_the_only_one_extracted_again(tmp_path, calls):
+    v, rs, cache = vault(tmp_path), load_rules(REPO / "rules"), tmp_path / "cache"
+    build([v], rs, jobs=1, cache_dir=cache)
+    note = next(v.rglob("n005.md"))
+    note.write_text(note.read_text(encoding="utf-8") + "- Adam : 다른 설명\n", encoding="utf-8")
+    calls.clear()
+    res = build([v], rs, jobs=1, cache_dir=cache)
+    assert calls == [str(note)]
+    adam = next(c for c in res.cards if c.term == "Adam")
+    assert "다른 설명" in adam.definition
+    assert dump(res) == dump(build([v], rs, jobs=1, cache_dir=None))
 
 
 def test_cache_is_never_stale(tmp_path):
@@ -55,9 +90,47 @@ def test_cache_is_never_stale(tmp_path):
     assert dump(third) == dump(build([v], load_rules(rules), cache_dir=None))
 
 
-def test_corrupt_cache_files_are_ignored(tmp_path):
+# Edits that move cards between merged groups: a new explanation of a shared term, an alias
+# that joins two concepts, a term removed from the one note that had it, notes added,
+# deleted and renamed, front matter tags changed (they shape topics and tags).
+EDITS = [
+    lambda n, i: n.write_text(n.read_text(encoding="utf-8") + f"- Adam : 설명 {i}\n", encoding="utf-8"),
+    lambda n, i: n.write_text(n.read_text(encoding="utf-8") + f"- Term{i} (Pooling) : 합치기 {i}\n",
+                              encoding="utf-8"),
+    lambda n, i: n.write_text(n.read_text(encoding="utf-8").replace("- Adam", "- Nadam"), encoding="utf-8"),
+    lambda n, i: n.write_text(n.read_text(encoding="utf-8").replace("tags: [", "tags: [optimization, "),
+                              encoding="utf-8"),
+    lambda n, i: n.write_text(f"## Regularization\n- Dropout : 뉴런 끄기 {i}\n- Adam = 아담\n", encoding="utf-8"),
+    lambda n, i: n.unlink(),
+    lambda n, i: n.rename(n.with_name(f"renamed{i}.md")),
+    lambda n, i: (n.parent / f"new{i}.md").write_text(f"Pooling\n- 새 설명 {i}\n- Term{i + 1} : 또 {i}\n",
+                                                      encoding="utf-8"),
+    lambda n, i: n.write_bytes(b"\xff\xfe\x00broken"),
+]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_incremental_runs_equal_runs_from_scratch(tmp_path, seed):
+    v, rs, cache = vault(tmp_path), load_rules(REPO / "rules"), tmp_path / "cache"
+    rng = random.Random(seed)
+    build([v], rs, jobs=1, cache_dir=cache)
+    for i in range(12):
+        notes = sorted(v.rglob("*.md"))
+        for _ in range(rng.randint(1, 3)):
+            rng.choice(EDITS)(rng.choice(notes), i)
+            notes = sorted(v.rglob("*.md"))
+        assert dump(build([v], rs, jobs=1, cache_dir=cache)) == dump(build([v], rs, jobs=1, cache_dir=None)), i
+
+
+def test_corrupt_cache_is_ignored(tmp_path):
     v, rs, cache = vault(tmp_path), load_rules(REPO / "rules"), tmp_path / "cache"
     expected = dump(build([v], rs, cache_dir=cache))
-    for p in cache.rglob("*.pkl"):
-        p.write_bytes(b"not a pickle")
+    db = sqlite3.connect(cache / "cache.sqlite")
+    db.execute("UPDATE blobs SET data = X'00ff'")  # every entry unreadable
+    db.commit()
+    db.close()
     assert dump(build([v], rs, cache_dir=cache)) == expected
+    for p in cache.iterdir():
+        p.write_bytes(b"not a database")
+    assert dump(build([v], rs, cache_dir=cache)) == expected
+    assert dump(build([v], rs, cache_dir=cache)) == expected  # and the cache works again
