@@ -11,6 +11,7 @@ import hashlib
 import html
 import json
 import os
+import pickle
 import re
 
 import tempfile
@@ -26,7 +27,7 @@ import genanki
 from . import __version__
 from .models import Card
 from .notes import Warning_
-from .pipeline import _card
+from .pipeline import _card, first_path
 from .render import ImageResolver, definition_html, term_html
 
 MODEL_NAME = "cards: term/definition"
@@ -411,7 +412,7 @@ def _media_state(sources: list[str]) -> list[list]:
     return out
 
 
-def _unchanged(old: dict, inputs: str | None, target: Path, report: Report, cards: list[tuple]) -> bool:
+def _unchanged(old: dict, inputs: str | None, target: Path, report: Report, groups: list[tuple]) -> bool:
     """True when the previous export was made from exactly these inputs and its files are intact."""
     if not inputs or old.get("inputs") != inputs or not target.is_file():
         return False
@@ -419,8 +420,8 @@ def _unchanged(old: dict, inputs: str | None, target: Path, report: Report, card
             old.get("media", []):
         return False
     report.skipped.append(target)
-    for _ident, packed in cards:
-        report.decks[packed[3]] = report.decks.get(packed[3], 0) + 1
+    for g in groups:
+        report.decks[g[2][3]] = report.decks.get(g[2][3], 0) + 1
     report.paths.append(target)
     return True
 
@@ -429,49 +430,61 @@ class FieldsCache:
     """Rendered fields of cards without images, by card content (`ident`), kept between exports.
 
     Everything but the Link field is a function of the card alone; Link depends on the
-    folders around the note (an Obsidian vault or not), so it is always made afresh."""
+    folders around the note (an Obsidian vault or not), so it is always made afresh.
+    Cards with images are rendered every time: their fields depend on the image files."""
 
-    def __init__(self, cache, reverse: bool):
-        self.cache, self.key = cache, f"fields:{__version__}:{MODEL_ID}:{int(reverse)}"
-        self.old: dict[str, tuple] | None = None  # loaded when first needed: an up-to-date package never needs it
-        self.new: dict[str, tuple] = {}
+    def __init__(self, res, reverse: bool):
+        self.res, self.reverse = res, reverse
+        self.cache = getattr(res, "cache", None)
+        self.prefix = f"f:{__version__}:{MODEL_ID}:{int(reverse)}:"
+        self.new: list[tuple[str, bytes]] = []
 
-    def fields(self, ident: str, packed: tuple, reverse: bool, media: Media) -> dict[str, str]:
-        if self.old is None:
-            got = self.cache.get(self.key) if self.cache is not None else None
-            self.old = got if isinstance(got, dict) else {}
-        hit = self.old.get(ident)
-        if hit is not None and len(hit) == len(FIELDS) - 1:
-            self.new[ident] = hit
-            return {**dict(zip(_CACHED_FIELDS, hit)), "Link": note_link(packed[7][0][1])}
-        card = _card(packed)
-        fields = note_fields(card, reverse=reverse, media=media)
-        if not any("![" in e[0] for e in packed[7]):  # images depend on files, not only on the card
-            self.new[ident] = tuple(fields[f] for f in _CACHED_FIELDS)
-        return fields
+    def all_fields(self, groups: list[tuple], media: Media) -> list[dict[str, str]]:
+        got = self.cache.get_many([self.prefix + g[4] for g in groups]) if self.cache is not None else {}
+        out: list[dict[str, str] | None] = [None] * len(groups)
+        missed: list[int] = []
+        for i, g in enumerate(groups):
+            hit = None
+            blob = got.get(self.prefix + g[4])
+            if blob is not None:
+                try:
+                    hit = pickle.loads(blob)
+                except Exception:
+                    hit = None
+            if isinstance(hit, tuple) and len(hit) == len(_CACHED_FIELDS):
+                out[i] = {**dict(zip(_CACHED_FIELDS, hit)), "Link": note_link(first_path(g[2]))}
+            else:
+                missed.append(i)
+        full = self.res.full_cards([groups[i] for i in missed]) if hasattr(self.res, "full_cards") else \
+            [groups[i][2] for i in missed]
+        for i, packed in zip(missed, full):
+            fields = out[i] = note_fields(_card(packed), reverse=self.reverse, media=media)
+            if not any("![" in e[0] for e in packed[7]):
+                self.new.append((self.prefix + groups[i][4], pickle.dumps(
+                    tuple(fields[f] for f in _CACHED_FIELDS), protocol=pickle.HIGHEST_PROTOCOL)))
+        return out  # type: ignore[return-value]
 
     def save(self) -> None:
-        if self.cache is not None and self.old is not None and self.new.keys() != self.old.keys():
-            self.cache.put("fields", self.key, self.new)
+        if self.cache is not None:
+            self.cache.put_many("fields", self.new)
 
 
 _CACHED_FIELDS = [f for f in FIELDS if f != "Link"]
 
 
-def _write_one(cards: list[tuple], target: Path, reverse: bool, media_roots: list[Path], report: Report,
+def _write_one(groups: list[tuple], target: Path, reverse: bool, media_roots: list[Path], report: Report,
                now: int, inputs: str | None, fields_cache: FieldsCache) -> None:
     manifest_path = target.with_name(target.stem + ".manifest.json")
     old = _load_manifest(manifest_path)
-    if _unchanged(old, inputs, target, report, cards):
+    if _unchanged(old, inputs, target, report, groups):
         return
     report.first_export = report.first_export and not old["notes"]
     with tempfile.TemporaryDirectory(prefix="cards-media-") as staging:
         media = Media(media_roots, Path(staging))
         decks: dict[str, genanki.Deck] = {}
         entries: dict[str, dict] = {}
-        for ident, packed in cards:
-            term, deck_name_, tags, guid = packed[0], packed[3], packed[5], packed[6]
-            fields = fields_cache.fields(ident, packed, reverse, media)
+        for g, fields in zip(groups, fields_cache.all_fields(groups, media)):
+            term, deck_name_, tags, guid = g[2][0], g[2][3], g[2][5], g[2][6]
             digest = _digest(fields, tags, deck_name_)
             prev = old["notes"].get(guid)
             if prev and prev.get("hash") == digest:
@@ -507,21 +520,21 @@ def write_decks(res, out_dir: Path, root: str, split: bool = False, reverse: boo
                 media_roots: list[Path] | None = None) -> Report:
     """Write the .apkg (one with every topic sub-deck, or one per topic with `split`) and its manifest."""
     report = Report()
-    cards = [(g[4], g[2]) for g in res.groups if g[2] is not None]
-    roots = media_roots or sorted({Path(packed[7][0][1]).parent for _, packed in cards})
+    groups = [g for g in res.groups if g[2] is not None]
+    roots = media_roots or sorted({Path(first_path(g[2])).parent for g in groups})
     now = int(time.time())
     run_key = getattr(res, "run_key", None)
     inputs = (f"{run_key}|split={split}|reverse={reverse}|root={root}|roots={[str(r) for r in roots]}"
               if run_key else None)
-    fields_cache = FieldsCache(getattr(res, "cache", None), reverse)
+    fields_cache = FieldsCache(res, reverse)
     if split:
         by_deck: dict[str, list[tuple]] = {}
-        for c in cards:
-            by_deck.setdefault(c[1][3], []).append(c)
+        for g in groups:
+            by_deck.setdefault(g[2][3], []).append(g)
         for deck in sorted(by_deck):
             _write_one(by_deck[deck], out_dir / f"{safe_filename(deck)}.apkg", reverse, roots, report, now, inputs,
                        fields_cache)
     else:
-        _write_one(cards, out_dir / f"{safe_filename(root)}.apkg", reverse, roots, report, now, inputs, fields_cache)
+        _write_one(groups, out_dir / f"{safe_filename(root)}.apkg", reverse, roots, report, now, inputs, fields_cache)
     fields_cache.save()
     return report

@@ -126,6 +126,19 @@ def _rejection(t: tuple) -> Rejection:
                      source=Source(path, line))
 
 
+def first_path(card: tuple) -> str:
+    """The path of a packed card's first explanation, whether the card is whole or a head."""
+    return card[7] if isinstance(card[7], str) else card[7][0][1]
+
+
+def _head(group: tuple) -> tuple:
+    """A group as the run state keeps it: the card without its explanations (they are cached by ident)."""
+    card = group[2]
+    if card is None or isinstance(card[7], str):
+        return group
+    return (group[0], group[1], (*card[:7], card[7][0][1]), group[3], group[4])
+
+
 def _card(t: tuple) -> Card:
     """A finished card from its packed form. It was validated when first made: no re-validation."""
     term, aliases, topic, deck, reason, tags, guid, expl = t
@@ -191,7 +204,7 @@ class Result:
     so a re-export that finds its package up to date never builds them."""
 
     def __init__(self, groups: list[tuple], notes: list[NoteResult], warnings: list[Warning_], merged: int,
-                 n_rejections: int, rejections_of, run_key: str | None = None):
+                 n_rejections: int, rejections_of, run_key: str | None = None, bodies_of=None):
         self.groups = groups
         self.notes = notes
         self.warnings = warnings
@@ -199,6 +212,7 @@ class Result:
         self.n_rejections = n_rejections
         self.run_key = run_key  # identifies the inputs when they could all be hashed (see build)
         self._rejections_of = rejections_of  # () -> per-note packed rejections, in note order
+        self._bodies_of = bodies_of  # groups -> their full packed cards (see `full_cards`)
         self._cards: list[Card] | None = None
         self._rejections: list[Rejection] | None = None
         self.cache = None  # the run's Cache, if any: the export keeps rendered fields in it
@@ -206,8 +220,17 @@ class Result:
     @property
     def cards(self) -> list[Card]:
         if self._cards is None:
-            self._cards = [_card(g[2]) for g in self.groups if g[2] is not None]
+            self._cards = [_card(c) for c in self.full_cards([g for g in self.groups if g[2] is not None])]
         return self._cards
+
+    def full_cards(self, groups: list[tuple]) -> list[tuple]:
+        """The packed cards of these groups with all their explanations.
+
+        A group reused from an earlier run holds only its card's head (explanations
+        replaced by the first one's path); the rest is in the cache, by content."""
+        if all(not isinstance(g[2][7], str) for g in groups):
+            return [g[2] for g in groups]
+        return self._bodies_of(groups)
 
     @property
     def rejections(self) -> list[Rejection]:
@@ -359,7 +382,9 @@ def build(paths: list[Path], rules: RuleSet, root: str | None = None, jobs: int 
     groups, notes, warnings, merged, n_rej = _assemble(keys, metas, fetch, rules, root, prev["groups"], known)
     cacheable = cache is not None and all(hashed)
     if cacheable and keys != prev["keys"]:
-        cache.put("state", skey, {"metas": metas, "groups": groups, "keys": keys})
+        cache.put_many("card", [("c:" + g[4], pickle.dumps(g[2][7], protocol=pickle.HIGHEST_PROTOCOL))
+                                for g in groups if g[2] is not None and not isinstance(g[2][7], str)])
+        cache.put("state", skey, {"metas": metas, "groups": [_head(g) for g in groups], "keys": keys})
         cache.prune()
     run_key = runner.combined_key(hashed, f"{rules.digest}\0{root}") if cacheable else None
 
@@ -367,6 +392,24 @@ def build(paths: list[Path], rules: RuleSet, root: str | None = None, jobs: int 
         notes_ = fetch(keys)
         return [r for k in keys for r in notes_[k][8]]
 
-    res = Result(groups, notes, warns + warnings, merged, n_rej, rejections_of, run_key)
+    def bodies_of(gs: list[tuple]) -> list[tuple]:
+        heads = [g for g in gs if isinstance(g[2][7], str)]
+        got = cache.get_many(["c:" + g[4] for g in heads]) if cache is not None else {}
+        fin = None
+        out = []
+        for g in gs:
+            card = g[2]
+            if isinstance(card[7], str):
+                try:
+                    expl = pickle.loads(got["c:" + g[4]])
+                except Exception:  # missing or unreadable: merge the group again from its notes
+                    fin = fin or _Finisher(rules, root, {m[0]: (m[5], m[1]) for m in metas.values()})
+                    notes_ = fetch(sorted({k for k, _ in g[0]}))
+                    expl = fin.groups([(k, ci, notes_[k][7][ci]) for k, ci in g[0]])[0][2][7]
+                card = (*card[:7], expl)
+            out.append(card)
+        return out
+
+    res = Result(groups, notes, warns + warnings, merged, n_rej, rejections_of, run_key, bodies_of)
     res.cache = cache
     return res

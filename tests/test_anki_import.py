@@ -2,6 +2,8 @@
 collection as Anki desktop does, and check decks, fields, rendering, updates and history."""
 from __future__ import annotations
 
+import shutil
+import sqlite3
 import zipfile
 from pathlib import Path
 
@@ -240,3 +242,43 @@ def test_unchanged_inputs_skip_the_write_and_a_changed_image_does_not(tmp_path, 
     assert "Wrote" in out and "1 changed" in out
     out = CliRunner().invoke(main, [*args, "--reverse"]).output  # other options: written again
     assert "Wrote" in out
+
+
+def anki_notes(tmp_path: Path, apkg: Path, name: str) -> list[tuple]:
+    c = Collection(str(tmp_path / f"{name}.anki2"))
+    try:
+        import_into(c, apkg)
+        return sorted((n.guid, tuple(n.fields), tuple(n.tags), n.mod) for n in
+                      (c.get_note(i) for i in c.find_notes("")))
+    finally:
+        c.close()
+
+
+def test_an_export_from_a_warm_cache_imports_exactly_like_one_from_scratch(tmp_path, monkeypatch):
+    """Reused merges, reused rendered fields and lost cache entries never change what Anki gets."""
+    monkeypatch.setenv("CARDS_CACHE_DIR", str(tmp_path / "cache"))
+    notes = tmp_path / "notes"
+    write_note(notes, "a.md", "## Optimization\n- Adam : 옵티마이저\n- SGD : 확률적 경사 하강법\n")
+    write_note(notes, "b.md", "Softmax\n- 확률로 바꿈 ![d](d.png)\n- Adam : 모멘텀 + RMSProp\n")
+    (notes / "d.png").write_bytes(b"\x89PNG one")
+    cached = ["export", str(notes), "--rules", str(REPO / "rules")]
+
+    def both(step: str) -> None:
+        for d in ("warm", "cold"):
+            shutil.rmtree(tmp_path / d, ignore_errors=True)
+        r = CliRunner().invoke(main, [*cached, "--out", str(tmp_path / "warm")])
+        assert r.exit_code == 0, r.output
+        export(notes, tmp_path / "cold")
+        warm = anki_notes(tmp_path, tmp_path / "warm" / "Study Notes.apkg", f"w{step}")
+        cold = anki_notes(tmp_path, tmp_path / "cold" / "Study Notes.apkg", f"c{step}")
+        assert [n[:3] for n in warm] == [n[:3] for n in cold], step
+
+    both("first")
+    both("again")
+    write_note(notes, "a.md", "## Optimization\n- Adam : 바뀐 설명\n- Lion : 새 옵티마이저\n")
+    both("edited")
+    db = sqlite3.connect(tmp_path / "cache" / "cache.sqlite")
+    db.execute("DELETE FROM blobs WHERE kind IN ('card', 'fields')")  # lost entries are rebuilt
+    db.commit()
+    db.close()
+    both("lost")
