@@ -62,16 +62,20 @@ class Cache:
         out: dict[str, bytes] = {}
         if self.db is None or not keys:
             return out
+        today = _today()
+        stale: list[tuple[int, str]] = []
         try:
             for i in range(0, len(keys), _CHUNK):
                 part = keys[i:i + _CHUNK]
-                q = f"SELECT key, data FROM blobs WHERE key IN ({','.join('?' * len(part))})"
-                out.update(self.db.execute(q, part).fetchall())
-            if out:
+                q = f"SELECT key, data, used FROM blobs WHERE key IN ({','.join('?' * len(part))})"
+                for key, data, used in self.db.execute(q, part):
+                    out[key] = data
+                    if used < today:
+                        stale.append((today, key))
+            if stale:  # mark as used, so pruning keeps what is still read
                 with self.db:
                     self.db.execute("BEGIN")
-                    self.db.executemany("UPDATE blobs SET used = ? WHERE key = ? AND used < ?",
-                                        [(_today(), k, _today()) for k in out])
+                    self.db.executemany("UPDATE blobs SET used = ? WHERE key = ?", stale)
         except sqlite3.Error:
             pass
         return out

@@ -45,12 +45,21 @@ class NoteResult:
 
 
 def pack(r: NoteResult) -> tuple:
-    """A NoteResult as plain tuples: pickles (to the cache, from pool workers) many times faster than models."""
+    """A NoteResult as plain tuples: pickles (to the cache, from pool workers) many times faster than models.
+
+    The rejections are pickled on their own (with their count beside them): most runs
+    only count them, so they are unpickled only when someone asks to see them."""
     return (r.path, r.rel, r.root, r.title, r.date, r.tags, r.ok,
             [(c.term, c.aliases, [(e.text, e.source.path, e.source.line, e.context, e.rule, e.note_title,
                                    e.note_date) for e in c.explanations]) for c in r.cards],
-            [(x.term, x.definition, x.reason, x.detail, x.rule, x.source.path, x.source.line) for x in r.rejections],
+            (len(r.rejections), pickle.dumps(
+                [(x.term, x.definition, x.reason, x.detail, x.rule, x.source.path, x.source.line)
+                 for x in r.rejections], protocol=pickle.HIGHEST_PROTOCOL)),
             [(w.path, w.message, w.line, w.kind) for w in r.warnings])
+
+
+def _rejections_in(p: tuple) -> list[tuple]:
+    return pickle.loads(p[8][1])
 
 
 def process_note(path: str, rel: str, root: str, settings: Settings) -> NoteResult:
@@ -117,7 +126,7 @@ def deck_name(root: str, deck: str) -> str:
 # or None when a topic rule dropped it, then `rejection` says why; `ident` names the card's content.
 
 def _meta(p: tuple) -> tuple:
-    return (*p[:7], p[9], len(p[7]), len(p[8]))
+    return (*p[:7], p[9], len(p[7]), p[8][0])
 
 
 def _rejection(t: tuple) -> Rejection:
@@ -301,7 +310,7 @@ def finish(results: list[NoteResult], rules: RuleSet, root: str) -> Result:
     metas = {k: _meta(p) for k, p in packed.items()}
     groups, notes, warnings, merged, n_rej = _assemble(keys, metas, lambda ks: {k: packed[k] for k in ks},
                                                        rules, root, [], set())
-    return Result(groups, notes, warnings, merged, n_rej, lambda: [r for k in keys for r in packed[k][8]])
+    return Result(groups, notes, warnings, merged, n_rej, lambda: [r for k in keys for r in _rejections_in(packed[k])])
 
 
 def collect(paths: list[Path]) -> tuple[list[tuple[str, str, str]], list[Warning_]]:
@@ -390,7 +399,7 @@ def build(paths: list[Path], rules: RuleSet, root: str | None = None, jobs: int 
 
     def rejections_of() -> list[tuple]:
         notes_ = fetch(keys)
-        return [r for k in keys for r in notes_[k][8]]
+        return [r for k in keys for r in _rejections_in(notes_[k])]
 
     def bodies_of(gs: list[tuple]) -> list[tuple]:
         heads = [g for g in gs if isinstance(g[2][7], str)]

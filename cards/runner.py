@@ -18,7 +18,7 @@ from .extract import Settings
 from .pipeline import pack, process_note
 
 PARALLEL_MIN_FILES = 64  # below this a pool costs more than it saves
-CACHE_FORMAT = "3"
+CACHE_FORMAT = "4"
 
 
 def _cache_key(path: str, data: bytes, rules_digest: str) -> str:
