@@ -458,8 +458,7 @@ class FieldsCache:
                 out[i] = {**dict(zip(_CACHED_FIELDS, hit)), "Link": note_link(first_path(g[2]))}
             else:
                 missed.append(i)
-        full = self.res.full_cards([groups[i] for i in missed]) if hasattr(self.res, "full_cards") else \
-            [groups[i][2] for i in missed]
+        full = self.res.full_cards([groups[i] for i in missed])
         for i, packed in zip(missed, full):
             fields = out[i] = note_fields(_card(packed), reverse=self.reverse, media=media)
             if not any("![" in e[0] for e in packed[7]):

@@ -118,7 +118,8 @@ def deck_name(root: str, deck: str) -> str:
 
 # -- finishing: merge, topics, tags, GUIDs --------------------------------------------------
 #
-# A note's packed result (see `pack`) is  (path, rel, root, title, date, tags, ok, cards, rejections, warnings).
+# A note's packed result (see `pack`) is
+#   (path, rel, root, title, date, tags, ok, cards, (n_rejections, pickled rejections), warnings).
 # Its meta, kept in the run state so unchanged notes need not be loaded, is
 #   (path, rel, root, title, date, tags, ok, warnings, n_cards, n_rejections).
 # A group is  (members, claims, card, rejection, ident):  members are (note key, card index) in

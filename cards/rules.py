@@ -20,7 +20,7 @@ import regex
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from .models import Card, term_key
+from .models import term_key
 
 GLOBAL_FILE = "_global.yaml"
 FALLBACK_TOPIC = "Unsorted"
@@ -384,14 +384,10 @@ def _claim(topic: Topic, facts: _CardFacts, infos: list[NoteInfo]) -> tuple[int,
     return best
 
 
-def assign_topic(card: Card, rs: RuleSet, infos: list[NoteInfo]) -> tuple[Topic | None, str]:
-    """The topic for a card and why; (None, reason) means the fallback topic."""
-    return topic_of(card.term, card.aliases, [e.context for e in card.explanations], rs, infos)
-
-
 def topic_of(term: str, aliases: list[str], contexts: list[list[str]], rs: RuleSet,
              infos: list[NoteInfo]) -> tuple[Topic | None, str]:
-    """assign_topic from a card's parts: its names and the contexts of its explanations."""
+    """The topic for a card (its names and the contexts of its explanations) and why;
+    (None, reason) means the fallback topic."""
     best: tuple[tuple, Topic, str] | None = None
     facts = _CardFacts.of(term, aliases, contexts)
     for t in rs.topics:
