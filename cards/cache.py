@@ -1,10 +1,11 @@
 """The cache: one SQLite file of pickled blobs in the cache folder. Safe to delete at any time.
 
-Three kinds of entry, all keyed by hashes of what produced them, so an entry is either
+Four kinds of entry, all keyed by hashes of what produced them, so an entry is either
 right or never looked up:
   note    one note's extraction result, keyed by its path, bytes, tool version and rule digest
   state   the finished result of the last run over the same inputs and rules (for incremental runs)
-  fields  rendered card fields of the last export with the same options
+  card    a finished card's explanations, by the card's content (the state keeps only its head)
+  fields  a card's rendered fields, by its content and the export options
 
 Anything unreadable (a truncated file, another format, a locked or corrupt database) is
 treated as a miss: the cache can only cost speed, never correctness. Entries unused for
@@ -93,14 +94,18 @@ class Cache:
 
     # -- pickled objects ----------------------------------------------------------
 
+    def get_objects(self, keys: list[str]) -> dict[str, object]:
+        """The unpickled entries of those keys; an unreadable one is left out, like a missing one."""
+        out: dict[str, object] = {}
+        for key, blob in self.get_many(keys).items():
+            try:
+                out[key] = pickle.loads(blob)
+            except Exception:
+                pass
+        return out
+
     def get(self, key: str):
-        blob = self.get_many([key]).get(key)
-        if blob is None:
-            return None
-        try:
-            return pickle.loads(blob)
-        except Exception:
-            return None
+        return self.get_objects([key]).get(key)
 
     def put(self, kind: str, key: str, obj) -> None:
         self.put_many(kind, [(key, pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL))])
@@ -120,14 +125,6 @@ class Cache:
                                 (str(_today()).encode(), _today()))
         except (sqlite3.Error, ValueError):
             pass
-
-    def close(self) -> None:
-        if self.db is not None:
-            try:
-                self.db.close()
-            except sqlite3.Error:
-                pass
-            self.db = None
 
 
 def _today() -> int:

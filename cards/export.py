@@ -443,17 +443,11 @@ class FieldsCache:
         self.new: list[tuple[str, bytes]] = []
 
     def all_fields(self, groups: list[tuple], media: Media) -> list[dict[str, str]]:
-        got = self.cache.get_many([self.prefix + g[4] for g in groups]) if self.cache is not None else {}
+        got = self.cache.get_objects([self.prefix + g[4] for g in groups]) if self.cache is not None else {}
         out: list[dict[str, str] | None] = [None] * len(groups)
         missed: list[int] = []
         for i, g in enumerate(groups):
-            hit = None
-            blob = got.get(self.prefix + g[4])
-            if blob is not None:
-                try:
-                    hit = pickle.loads(blob)
-                except Exception:
-                    hit = None
+            hit = got.get(self.prefix + g[4])
             if isinstance(hit, tuple) and len(hit) == len(_CACHED_FIELDS):
                 out[i] = {**dict(zip(_CACHED_FIELDS, hit)), "Link": note_link(first_path(g[2]))}
             else:

@@ -253,13 +253,6 @@ class Result:
     def n_cards(self) -> int:
         return sum(1 for g in self.groups if g[2] is not None)
 
-    def deck_counts(self) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for g in self.groups:
-            if g[2] is not None:
-                counts[g[2][3]] = counts.get(g[2][3], 0) + 1
-        return counts
-
     @property
     def notes_read(self) -> int:
         return sum(1 for n in self.notes if n.ok)
@@ -362,11 +355,7 @@ def build(paths: list[Path], rules: RuleSet, root: str | None = None, jobs: int 
         out = {k: loaded[k] for k in want if k in loaded}
         missing = [k for k in want if k not in out]
         if cache is not None and missing:
-            for k, blob in cache.get_many([k for k in missing if not k.startswith("~")]).items():
-                try:
-                    t = pickle.loads(blob)
-                except Exception:
-                    continue
+            for k, t in cache.get_objects([k for k in missing if not k.startswith("~")]).items():
                 if isinstance(t, tuple) and len(t) == 10:
                     out[k] = t
             if progress and report:
@@ -404,15 +393,14 @@ def build(paths: list[Path], rules: RuleSet, root: str | None = None, jobs: int 
 
     def bodies_of(gs: list[tuple]) -> list[tuple]:
         heads = [g for g in gs if isinstance(g[2][7], str)]
-        got = cache.get_many(["c:" + g[4] for g in heads]) if cache is not None else {}
+        got = cache.get_objects(["c:" + g[4] for g in heads]) if cache is not None else {}
         fin = None
         out = []
         for g in gs:
             card = g[2]
             if isinstance(card[7], str):
-                try:
-                    expl = pickle.loads(got["c:" + g[4]])
-                except Exception:  # missing or unreadable: merge the group again from its notes
+                expl = got.get("c:" + g[4])
+                if not isinstance(expl, list):  # missing or unreadable: merge the group again from its notes
                     fin = fin or _Finisher(rules, root, {m[0]: (m[5], m[1]) for m in metas.values()})
                     notes_ = fetch(sorted({k for k, _ in g[0]}))
                     expl = fin.groups([(k, ci, notes_[k][7][ci]) for k, ci in g[0]])[0][2][7]

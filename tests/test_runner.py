@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import random
 import sqlite3
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -32,7 +33,7 @@ def dump(res) -> str:
     return json.dumps([card_to_json(c) for c in res.cards], ensure_ascii=False) + json.dumps(
         [(r.term, r.reason, r.source.path, r.source.line) for r in res.rejections], ensure_ascii=False) + json.dumps(
         [(w.path, w.line, w.message) for w in res.warnings], ensure_ascii=False) + json.dumps(
-        [res.merged, res.n_cards, res.n_rejections, res.notes_read, res.deck_counts()])
+        [res.merged, res.n_cards, res.n_rejections, res.notes_read, sorted(Counter(c.deck for c in res.cards).items())])
 
 
 @pytest.fixture
