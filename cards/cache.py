@@ -10,12 +10,21 @@ right or never looked up:
 Anything unreadable (a truncated file, another format, a locked or corrupt database) is
 treated as a miss: the cache can only cost speed, never correctness. Entries unused for
 PRUNE_DAYS are dropped.
+
+Writes go to a background thread with its own connection, so storing a cold run's
+hundred megabytes overlaps with the work still to do (SQLite releases the GIL while it
+writes). Until a write lands, reads of this Cache see it from memory; `flush()` waits
+for the writes, and runs at exit, and before another Cache is opened in this process.
 """
 from __future__ import annotations
 
+import atexit
 import pickle
+import queue
 import sqlite3
+import threading
 import time
+import weakref
 from pathlib import Path
 
 SCHEMA = 1
@@ -23,10 +32,27 @@ PRUNE_DAYS = 30
 _CHUNK = 500  # keys per SELECT … IN (…): below every SQLite build's variable limit
 
 
+_open_caches: "weakref.WeakSet[Cache]" = weakref.WeakSet()
+
+
+def flush_all() -> None:
+    """Wait for every Cache's pending writes in this process."""
+    for c in list(_open_caches):
+        c.flush()
+
+
+atexit.register(flush_all)
+
+
 class Cache:
     def __init__(self, folder: Path):
+        flush_all()  # another Cache here may still be writing what this one is about to read
         self.path = folder / "cache.sqlite"
         self.db: sqlite3.Connection | None = None
+        self._pending: dict[str, bytes] = {}  # written but not yet landed
+        self._lock = threading.Lock()
+        self._queue: queue.SimpleQueue | None = None
+        self._writer: threading.Thread | None = None
         for attempt in range(2):
             try:
                 folder.mkdir(parents=True, exist_ok=True)
@@ -63,6 +89,10 @@ class Cache:
         out: dict[str, bytes] = {}
         if self.db is None or not keys:
             return out
+        if self._pending:
+            with self._lock:
+                out = {k: self._pending[k] for k in keys if k in self._pending}
+            keys = [k for k in keys if k not in out]
         today = _today()
         stale: list[tuple[int, str]] = []
         try:
@@ -82,15 +112,68 @@ class Cache:
         return out
 
     def put_many(self, kind: str, items: list[tuple[str, bytes]]) -> None:
+        """Store blobs; they land in the background (see the module's docstring)."""
         if self.db is None or not items:
             return
+        with self._lock:
+            self._pending.update(items)
+        self._send(("put", kind, items))
+
+    def _send(self, job: tuple) -> None:
+        if self._writer is None:
+            self._queue = queue.SimpleQueue()
+            self._writer = threading.Thread(target=self._write_jobs, args=(self._queue,),
+                                            name="cards-cache-writer", daemon=True)
+            self._writer.start()
+            _open_caches.add(self)
+        self._queue.put(job)
+
+    def _write_jobs(self, jobs: queue.SimpleQueue) -> None:
         try:
-            with self.db:
-                self.db.execute("BEGIN")
-                self.db.executemany("INSERT OR REPLACE INTO blobs (key, kind, data, used) VALUES (?, ?, ?, ?)",
-                                    [(k, kind, v, _today()) for k, v in items])
+            db: sqlite3.Connection | None = self._open()
         except sqlite3.Error:
-            pass  # a cache that cannot be written only costs speed
+            db = None
+        while True:
+            job = jobs.get()
+            if job is None:
+                break
+            try:
+                if db is not None:
+                    self._write(db, job)
+            except sqlite3.Error:
+                pass  # a cache that cannot be written only costs speed
+            finally:
+                if job[0] == "put":
+                    with self._lock:
+                        for k, v in job[2]:
+                            if self._pending.get(k) is v:
+                                del self._pending[k]
+        if db is not None:
+            db.close()
+
+    @staticmethod
+    def _write(db: sqlite3.Connection, job: tuple) -> None:
+        today = _today()
+        with db:
+            db.execute("BEGIN")
+            if job[0] == "put":
+                db.executemany("INSERT OR REPLACE INTO blobs (key, kind, data, used) VALUES (?, ?, ?, ?)",
+                               [(k, job[1], v, today) for k, v in job[2]])
+                return
+            row = db.execute("SELECT data FROM blobs WHERE key = 'meta:pruned'").fetchone()  # prune
+            if row and row[0].isdigit() and int(row[0]) >= today:
+                return
+            db.execute("DELETE FROM blobs WHERE used < ?", (today - PRUNE_DAYS,))
+            db.execute("INSERT OR REPLACE INTO blobs VALUES ('meta:pruned', 'meta', ?, ?)", (str(today).encode(), today))
+
+    def flush(self) -> None:
+        """Wait until every write so far has landed."""
+        writer, q = self._writer, self._queue
+        if writer is None or q is None:
+            return
+        self._writer = self._queue = None
+        q.put(None)
+        writer.join()
 
     # -- pickled objects ----------------------------------------------------------
 
@@ -111,20 +194,9 @@ class Cache:
         self.put_many(kind, [(key, pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL))])
 
     def prune(self) -> None:
-        """Drop entries unused for PRUNE_DAYS (at most once a day)."""
-        if self.db is None:
-            return
-        try:
-            row = self.db.execute("SELECT data FROM blobs WHERE key = 'meta:pruned'").fetchone()
-            if row and int(row[0]) >= _today():
-                return
-            with self.db:
-                self.db.execute("BEGIN")
-                self.db.execute("DELETE FROM blobs WHERE used < ?", (_today() - PRUNE_DAYS,))
-                self.db.execute("INSERT OR REPLACE INTO blobs VALUES ('meta:pruned', 'meta', ?, ?)",
-                                (str(_today()).encode(), _today()))
-        except (sqlite3.Error, ValueError):
-            pass
+        """Drop entries unused for PRUNE_DAYS (at most once a day), in the background."""
+        if self.db is not None:
+            self._send(("prune",))
 
 
 def _today() -> int:

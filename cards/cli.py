@@ -64,6 +64,8 @@ def _build(paths, rules_dir, root, jobs, no_cache, quiet):
                     progress=prog, collected=collected)
     finally:
         prog.close()
+    if res.cache is not None:  # the cache writes in the background: let them land before the command returns
+        click.get_current_context().call_on_close(res.cache.flush)
     return rs, res
 
 

@@ -440,7 +440,6 @@ class FieldsCache:
         self.res, self.reverse = res, reverse
         self.cache = getattr(res, "cache", None)
         self.prefix = f"f:{__version__}:{MODEL_ID}:{int(reverse)}:"
-        self.new: list[tuple[str, bytes]] = []
 
     def all_fields(self, groups: list[tuple], media: Media) -> list[dict[str, str]]:
         got = self.cache.get_objects([self.prefix + g[4] for g in groups]) if self.cache is not None else {}
@@ -453,16 +452,15 @@ class FieldsCache:
             else:
                 missed.append(i)
         full = self.res.full_cards([groups[i] for i in missed])
+        new: list[tuple[str, bytes]] = []
         for i, packed in zip(missed, full):
             fields = out[i] = note_fields(_card(packed), reverse=self.reverse, media=media)
             if not any("![" in e[0] for e in packed[7]):
-                self.new.append((self.prefix + groups[i][4], pickle.dumps(
+                new.append((self.prefix + groups[i][4], pickle.dumps(
                     tuple(fields[f] for f in _CACHED_FIELDS), protocol=pickle.HIGHEST_PROTOCOL)))
-        return out  # type: ignore[return-value]
-
-    def save(self) -> None:
         if self.cache is not None:
-            self.cache.put_many("fields", self.new)
+            self.cache.put_many("fields", new)  # lands in the background while the package is written
+        return out  # type: ignore[return-value]
 
 
 _CACHED_FIELDS = [f for f in FIELDS if f != "Link"]
@@ -532,5 +530,4 @@ def write_decks(res, out_dir: Path, root: str, split: bool = False, reverse: boo
                        fields_cache)
     else:
         _write_one(groups, out_dir / f"{safe_filename(root)}.apkg", reverse, roots, report, now, inputs, fields_cache)
-    fields_cache.save()
     return report

@@ -367,6 +367,9 @@ def build(paths: list[Path], rules: RuleSet, root: str | None = None, jobs: int 
             out[k] = t = pickle.loads(blob)
             if t[6] and not k.startswith("~"):  # t[6]: the note was read; an unreadable one is retried
                 store.append((k, blob))
+            if len(store) >= 256 and cache is not None:  # written in the background while the pool works on
+                cache.put_many("note", store)
+                store = []
         if cache is not None:
             cache.put_many("note", store)
         loaded.update(out)

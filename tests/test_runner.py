@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from cards.cache import flush_all
 from cards.models import card_to_json
 from cards.pipeline import build
 from cards.rules import load_rules
@@ -126,12 +127,40 @@ def test_incremental_runs_equal_runs_from_scratch(tmp_path, seed):
 def test_corrupt_cache_is_ignored(tmp_path):
     v, rs, cache = vault(tmp_path), load_rules(REPO / "rules"), tmp_path / "cache"
     expected = dump(build([v], rs, cache_dir=cache))
+    flush_all()  # the cache writes in the background
     db = sqlite3.connect(cache / "cache.sqlite")
     db.execute("UPDATE blobs SET data = X'00ff'")  # every entry unreadable
     db.commit()
     db.close()
     assert dump(build([v], rs, cache_dir=cache)) == expected
+    flush_all()  # as when the run's process has ended
     for p in cache.iterdir():
         p.write_bytes(b"not a database")
     assert dump(build([v], rs, cache_dir=cache)) == expected
     assert dump(build([v], rs, cache_dir=cache)) == expected  # and the cache works again
+
+
+def test_cache_writes_land_in_the_background_and_are_read_back_at_once(tmp_path):
+    from cards.cache import Cache
+    first = Cache(tmp_path)
+    first.put_many("note", [(f"k{i}", bytes([i % 256]) * 1000) for i in range(2000)])
+    first.put("state", "s", {"x": 1})
+    assert first.get_many(["k7", "k1999", "absent"]) == {"k7": b"\x07" * 1000, "k1999": bytes([1999 % 256]) * 1000}
+    assert first.get("s") == {"x": 1}  # landed or not, this Cache reads its own writes
+    second = Cache(tmp_path)  # opening another waits for the first one's writes
+    assert len(second.get_many([f"k{i}" for i in range(2000)])) == 2000
+    first.put_many("note", [("late", b"1")])
+    first.flush()
+    db = sqlite3.connect(tmp_path / "cache.sqlite")
+    assert db.execute("SELECT count(*) FROM blobs WHERE kind = 'note'").fetchone()[0] == 2001
+    db.close()
+
+
+def test_an_unwritable_cache_costs_only_speed(tmp_path):
+    from cards.cache import Cache
+    c = Cache(tmp_path)
+    (tmp_path / "cache.sqlite").unlink()
+    (tmp_path / "cache.sqlite").mkdir()  # the writer cannot open it: writes are dropped, nothing raises
+    c.put_many("note", [("k", b"v")])
+    c.flush()
+    assert c.get_many(["k"]) == {}  # the write was dropped, not kept pending for ever
