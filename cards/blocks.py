@@ -13,6 +13,35 @@ from dataclasses import dataclass, field
 import mistune
 
 _MD = mistune.create_markdown(renderer=None, plugins=["table", "math"])
+
+
+def _memoise_list_break_regex(block) -> None:
+    """Build mistune's list-break regex once per indent width, for our parser only.
+
+    mistune 3 rebuilds it for every list item (a join over the block rules, then a
+    lookup in re's cache): about a sixth of the block parse of a list-heavy note. It
+    depends only on the parser's rules, which are fixed once `_MD` is made. Parsers
+    made elsewhere are passed through untouched; a mistune without the helper is
+    left alone (tests/test_models.py checks the tokens are the same either way)."""
+    try:
+        from mistune import list_parser
+        original = list_parser._compile_list_break_sc
+    except (ImportError, AttributeError):
+        return
+    memo: dict[int, object] = {}
+
+    def compile_list_break_sc(parser, leading_width: int):
+        if parser is not block:
+            return original(parser, leading_width)
+        rx = memo.get(leading_width)
+        if rx is None:
+            rx = memo[leading_width] = original(parser, leading_width)
+        return rx
+
+    list_parser._compile_list_break_sc = compile_list_break_sc
+
+
+_memoise_list_break_regex(_MD.block)
 _LIST_MARKER = re.compile(r"^([-*+]|\d{1,3}[.)])\s+")
 _HEADING_NUM = re.compile(r"^\d{1,3}(?:\.\d{1,3})*[.)]?\s+")
 MAX_NESTING = 200  # deeper structures are flattened: protects the walker from hostile input

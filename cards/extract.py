@@ -22,11 +22,12 @@ _URL = re.compile(r"(?:https?|ftp)://[^\s)>\]]+|www\.[^\s)>\]]+", re.I)
 _CODE = re.compile(r"(`+)(.+?)\1")
 _MATH = re.compile(r"\$\$.+?\$\$|\$[^$\s](?:[^$\n]*?[^$\s\\])?\$|\\\(.+?\\\)")
 _SEP = re.compile(
+    r"(?=[\s:：;=\-–—>→⇒])(?:"  # every separator starts with a space or one of these: fail fast elsewhere
     r"(?P<colon>\s*(?<!:)[:：](?!:)\s*)"
     r"|(?P<semi>\s*;\s+|\s+;\s*)"
     r"|(?P<eq>\s+=\s+)"
     r"|(?P<arrow>\s*(?<!<)(?:->|=>|→|⇒)\s*)"
-    r"|(?P<dash>\s+[-–]\s+|\s*—\s*)"
+    r"|(?P<dash>\s+[-–]\s+|\s*—\s*))"
 )
 _SEP_HINT = re.compile(r"[:：;=\-–—>→⇒]|\*\*|__")
 _SEP_RULE = {"colon": "C001", "semi": "C002", "eq": "C003", "dash": "C004", "arrow": "C005"}
@@ -35,6 +36,8 @@ _EMPH = re.compile(r"^(\*\*|__|\*|_|~~)(.+?)\1$")
 _BOLD_LEAD = re.compile(r"^(\*\*|__)(?P<term>[^*_]{1,80}?)\1\s*(?P<sep>[.:：]|\s[-–—]\s|—|->)?\s*(?P<rest>.*)$")
 _PAREN_ALIAS = re.compile(r"^(?P<term>.+?)\s*[(（](?P<alias>[^()（）]{1,48})[)）]$")
 _ALIAS_BAD = re.compile(r"[=+<>^*/\\$]|^\s*(?:e\.g|ex|예|cf|i\.e)\b", re.I)
+_LETTER = re.compile(r"[^\W\d_]")
+_HANGUL_SYLLABLE = re.compile(r"[\uac00-\ud7a3]")
 _SHORT_ALIAS = re.compile(r"^(?P<alias>[^;,.()]{1,30}?)\s*;\s*(?P<rest>\S.*)$")
 MAX_FOLLOW_LINES = 40
 
@@ -67,11 +70,22 @@ def mask(text: str) -> str:
     ignored and a term containing them can be recognised."""
     if not _MASK_HINT.search(text):
         return text
-    out = list(text)
-    for rx in (_CODE, _MATH, _URL):
-        for m in rx.finditer(text):
-            for i in range(m.start(), m.end()):
-                out[i] = "\x01"
+    return _blank(text, (_CODE, _MATH, _URL), "\x01")
+
+
+def _blank(text: str, patterns: tuple[re.Pattern, ...], fill: str) -> str:
+    """`text` with every match of any pattern (each run on the original text) replaced by `fill`s."""
+    spans = sorted(m.span() for rx in patterns for m in rx.finditer(text))
+    if not spans:
+        return text
+    out, pos = [], 0
+    for start, end in spans:
+        if end <= pos:
+            continue
+        start = max(start, pos)
+        out += (text[pos:start], fill * (end - start))
+        pos = end
+    out.append(text[pos:])
     return "".join(out)
 
 
@@ -83,12 +97,7 @@ def mask_markup(text: str) -> str:
     separator inside them (`[a: b](url)`, `<a href="x:y">`) is not a term separator."""
     if not _SOFT_HINT.search(text):
         return text
-    out = list(text)
-    for rx in (_HTML_COMMENT, _IMG, _WIKI, _LINK, _TAG):
-        for m in rx.finditer(text):
-            for i in range(m.start(), m.end()):
-                out[i] = "\x02"
-    return "".join(out)
+    return _blank(text, (_HTML_COMMENT, _IMG, _WIKI, _LINK, _TAG), "\x02")
 
 
 @dataclass
@@ -118,8 +127,8 @@ def parse_term(left: str) -> tuple[str, list[str]]:
             t = m.group(2).strip()
     t = t.strip("*_~ ").rstrip(":：").strip()
     aliases: list[str] = []
-    m = _PAREN_ALIAS.match(t)
-    if m and not _ALIAS_BAD.search(m.group("alias")) and re.search(r"[^\W\d_]", m.group("alias")):
+    m = _PAREN_ALIAS.match(t) if t.endswith((")", "）")) else None  # the regex is slow on long lines that fail
+    if m and not _ALIAS_BAD.search(m.group("alias")) and _LETTER.search(m.group("alias")):
         t, aliases = m.group("term").strip(" *_"), [m.group("alias").strip()]
     return t, aliases
 
@@ -442,7 +451,7 @@ class _NoteExtractor:
         if not top:
             self.reject(i, term, "\n".join(lines), "no text", rule)
             return
-        if len(top) >= 2 and all(len(t.split()) <= 3 and not re.search(r"[\uac00-\ud7a3]", t)
+        if len(top) >= 2 and all(len(t.split()) <= 3 and not _HANGUL_SYLLABLE.search(t)
                                  and not self.is_pair_text(t) and not t.endswith(".") for t in top) \
                 and len(region) == len(top):
             self.reject(i, term, "\n".join(lines), "only names", rule)

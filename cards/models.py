@@ -81,6 +81,8 @@ class Explanation:
 
 
 _MARKUP_HINT = re.compile(r"^\s*(?:[-*+#]|\d+[.)]|```)", re.M)
+_LIST_MARK = re.compile(r"^(\s*)(?:[-*+]|\d+[.)])\s+")
+_HEADING_MARK = re.compile(r"^(\s*)#{1,6}\s+")
 
 
 def _check_markup(text: str) -> str:
@@ -89,8 +91,8 @@ def _check_markup(text: str) -> str:
         return "\n".join(line.rstrip() for line in text.split("\n")).strip()
     lines = []
     for line in text.split("\n"):
-        line = re.sub(r"^(\s*)(?:[-*+]|\d+[.)])\s+", r"\1", line)  # keep the indentation: it is the nesting
-        line = re.sub(r"^(\s*)#{1,6}\s+", r"\1", line)
+        line = _LIST_MARK.sub(r"\1", line)  # keep the indentation: it is the nesting
+        line = _HEADING_MARK.sub(r"\1", line)
         if line.strip().startswith("```"):
             continue
         lines.append(line.rstrip())

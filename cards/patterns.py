@@ -114,6 +114,12 @@ _HANGUL = re.compile(r"[\uac00-\ud7a3]")
 _LATIN = re.compile(r"[A-Za-z]")
 _NUMBERISH = re.compile(r"^[\d\s.,:;%~/\-+()*x×]+$")
 _URL = re.compile(r"(?:https?|ftp)://|www\.", re.I)
+_SYMBOLS = re.compile(r"[^\w\s&+#.-]")
+_LETTER = re.compile(r"[^\W\d_]")
+_WORD_CHAR = re.compile(r"[^\W_]")
+_PARENTHESISED = re.compile(r"\([^)]*\)|（[^）]*）")
+_AMOUNT_WITH_UNIT = re.compile(r"^[\d.,~\-]+\s*[^\W\d_]{0,4}$")
+_SLASH = re.compile(r"\s*/\s*")
 _VERB_END_ANY = ("다", "요", "냐", "까", "죠", "니", "라", "네", "래", "대")
 _VERB_END_MULTI = ("함", "됨", "짐", "줌", "봄", "옴", "듦", "했", "고", "서", "면", "며", "데", "지", "자", "게")
 _VERB_END_LONG = ("음", "임", "기", "움")
@@ -132,7 +138,7 @@ def is_hangul_word(word: str) -> bool:
 
 
 def is_stop_term(term: str, extra: frozenset[str] = frozenset()) -> bool:
-    key = term_key(re.sub(r"[^\w\s&+#.-]", "", term))  # emoji and symbols around a label do not hide it
+    key = term_key(_SYMBOLS.sub("", term))  # emoji and symbols around a label do not hide it
     if key in STOP_TERMS or key in extra:
         return True
     if _LABEL_LEAD.match(term.strip()) or _ORDINAL_LEAD.match(term.strip()):
@@ -186,7 +192,7 @@ def term_problem(term: str, extra_stop: frozenset[str] = frozenset()) -> str | N
     t = term.strip()
     if not t or not term_key(t):
         return "no letters"
-    if not re.search(r"[^\W\d_]", t):
+    if not _LETTER.search(t):
         return "number" if _NUMBERISH.match(t) else "no letters"
     if _URL.search(t):
         return "url"
@@ -209,7 +215,7 @@ def term_problem(term: str, extra_stop: frozenset[str] = frozenset()) -> str | N
         return "too long"
     if sentence_like(t):
         return "sentence-like"
-    outside = re.sub(r"\([^)]*\)|（[^）]*）", "", t)
+    outside = _PARENTHESISED.sub("", t)
     if "," in outside or "，" in outside or " / " in outside or " & " in outside or " | " in outside:
         return "list"
     if t[0] in "<>=-+*/\\|#" or t[-1] in "<>=-+/\\|":
@@ -221,17 +227,18 @@ def term_problem(term: str, extra_stop: frozenset[str] = frozenset()) -> str | N
 def definition_problem(text: str) -> str | None:
     """Why `text` cannot be a card's back (after images, links and markup are removed)."""
     t = text.strip()
-    if not t or not re.search(r"[^\W_]", t):
+    if not t or not _WORD_CHAR.search(t):
         return "no text"
     if _URL.match(t) and len(t.split()) == 1:
         return "url"
     if _NUMBERISH.match(t) and len(t) < 12:
         return "number"
-    if re.match(r"^[\d.,~\-]+\s*[^\W\d_]{0,4}$", t):
+    if _AMOUNT_WITH_UNIT.match(t):
         return "number"  # a quantity with its unit: `2시간`, `8문제`, `30 min`
-    parts = [p.strip() for p in re.split(r"\s*/\s*", t) if p.strip()]
-    if len(parts) >= 3 and all(len(p.split()) <= 2 and len(p) <= 24 for p in parts) and "/" in t:
-        return "only names"
+    if "/" in t:
+        parts = [p.strip() for p in _SLASH.split(t) if p.strip()]
+        if len(parts) >= 3 and all(len(p.split()) <= 2 and len(p) <= 24 for p in parts):
+            return "only names"
     return None
 
 

@@ -36,3 +36,10 @@ def test_corpus_is_present_or_skipped_with_a_message():
     if not NOTES:
         pytest.skip(f"corpus not found at {CORPUS}")
     assert len(NOTES) > 100
+
+
+@pytest.mark.skipif(not NOTES, reason=f"corpus not found at {CORPUS}")
+def test_memoised_list_regex_gives_the_tokens_of_plain_mistune_on_the_corpus():
+    from tests.test_models import _same_tokens_as_plain_mistune
+    for path in NOTES:
+        _same_tokens_as_plain_mistune(path.read_text(encoding="utf-8", errors="replace"))

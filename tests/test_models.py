@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import unicodedata
+from pathlib import Path
 
 import pytest
 
@@ -104,3 +105,47 @@ def test_notes_title_date_tags():
     assert (n.title, n.date) == ("제목", "2023-05-06")
     n = parse_note(b"plain", "notes/file-name.md")
     assert n.title == "file-name"
+
+
+LISTS = """# Lists of every shape
+- a : one
+  - nested : two
+    - deeper
+      1. ordered
+      2. again
+- b
+    - four spaces
+\t- a tab
+* star
+  > quote in a list
+  ```
+  code in a list
+  ```
+10. wide number
+11. next
+    continued
+## heading right after
++ plus
+   - three spaces
+1) paren
+- loose
+
+- list
+"""
+
+
+def _same_tokens_as_plain_mistune(text: str) -> None:
+    import mistune
+    from cards.blocks import _MD
+    plain = mistune.create_markdown(renderer=None, plugins=["table", "math"])
+    assert _MD(text) == plain(text)
+
+
+def test_memoised_list_regex_gives_the_tokens_of_plain_mistune():
+    """blocks.py keeps mistune's list-break regex per indent width (for speed); parsing must not change."""
+    repo = Path(__file__).resolve().parents[1]
+    texts = [LISTS, LISTS.replace("\n", "\n  ")] + [p.read_text(encoding="utf-8")
+                                                    for p in sorted((repo / "examples").rglob("*.md"))]
+    assert len(texts) > 3
+    for text in texts:
+        _same_tokens_as_plain_mistune(text)
