@@ -285,7 +285,7 @@ def note_fields(card: Card, images: ImageResolver | None = None, reverse: bool =
     sources = []
     for e in card.explanations:
         bits = [b for b in (e.note_title, e.note_date, " › ".join(e.context)) if b]
-        loc = f"{Path(e.source.path).name}:{e.source.line}"
+        loc = f"{os.path.basename(e.source.path)}:{e.source.line}"
         sources.append(_esc(" · ".join(bits + [loc])))
     first = card.explanations[0]
     return {

@@ -25,7 +25,7 @@ from .dedupe import Aliases, explanations_of, group_cards, merge_group
 from .extract import Settings, extract_text
 from .models import Card, Rejection, Source, term_key, validate
 from .notes import Note, Warning_, read_note, walk
-from .rules import NoteInfo, RuleSet, topic_of
+from .rules import NoteInfo, RuleSet, folders_of, topic_of
 
 GUID_NAMESPACE = "cards-term-v1"
 
@@ -201,7 +201,7 @@ class _Finisher:
             if i is None:
                 continue
             tags += [anki_tag(t) for t in i[0]]
-            folders = Path(i[1]).parts[:-1]
+            folders = folders_of(i[1])
             if folders:
                 tags.append(anki_tag("folder::" + "::".join(folders)))
         tags.append(anki_tag("topic::" + tname))

@@ -13,6 +13,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -139,8 +140,10 @@ class Topic:
     term_keys: dict[str, str] = field(default_factory=dict)
     term_words: dict[str, str] = field(default_factory=dict)
     tag_keys: dict[str, str] = field(default_factory=dict)
+    headings: list[tuple[str, str]] = field(default_factory=list)  # (heading word, folded)
 
     def __post_init__(self) -> None:
+        self.headings = [(w, w.casefold()) for w in self.rules.match.headings]
         for kw in reversed(self.rules.match.terms):
             self.term_keys[term_key(kw)] = kw
             self.term_words[kw.casefold()] = kw
@@ -325,6 +328,7 @@ class NoteInfo:
     path: str  # relative path inside the vault, with folders
 
 
+_WORD_BREAK = re.compile(r"[\s/()\-]+")
 _RANK = {"term": 5, "term word": 4, "term regex": 4, "heading": 3, "tag": 2, "folder": 1}
 
 
@@ -336,13 +340,21 @@ class _CardFacts:
     keys: list[str]  # ordered (term first, then aliases) so a reported reason never depends on hash order
     words: list[str]
     heads: list[str]
+    heads_text: str = ""  # the heads joined by NUL: one substring test instead of one per head
 
     @classmethod
     def of(cls, term: str, aliases: list[str], contexts: list[list[str]]) -> "_CardFacts":
         names = [term, *aliases]
+        heads = list(dict.fromkeys(h.casefold() for ctx in contexts for h in ctx))
         return cls(names=names, keys=list(dict.fromkeys(term_key(n) for n in names)),
-                   words=list(dict.fromkeys(w.casefold() for n in names for w in re.split(r"[\s/()\-]+", n) if w)),
-                   heads=list(dict.fromkeys(h.casefold() for ctx in contexts for h in ctx)))
+                   words=list(dict.fromkeys(w.casefold() for n in names for w in _WORD_BREAK.split(n) if w)),
+                   heads=heads, heads_text="\0".join(heads))
+
+
+@lru_cache(maxsize=65536)
+def folders_of(rel_path: str) -> tuple[str, ...]:
+    """The folders of a note's path inside its vault (`a/b/note.md` → `('a', 'b')`)."""
+    return Path(rel_path).parts[:-1]
 
 
 def _claim(topic: Topic, facts: _CardFacts, infos: list[NoteInfo]) -> tuple[int, str] | None:
@@ -366,10 +378,9 @@ def _claim(topic: Topic, facts: _CardFacts, infos: list[NoteInfo]) -> tuple[int,
     for rx in topic.term_rx:
         if any(rx.search(n, timeout=REGEX_TIMEOUT) for n in names):
             offer("term regex", rx.pattern)
-    if m.headings and facts.heads:
-        for w in m.headings:
-            wf = w.casefold()
-            if any(wf in h for h in facts.heads):
+    if topic.headings and facts.heads:
+        for w, wf in topic.headings:
+            if (any(wf in h for h in facts.heads) if "\0" in wf else wf in facts.heads_text):
                 offer("heading", w)
     if m.tags:
         for i in infos:
@@ -378,7 +389,7 @@ def _claim(topic: Topic, facts: _CardFacts, infos: list[NoteInfo]) -> tuple[int,
                     offer("tag", topic.tag_keys[term_key(t)])
     for pat in m.folders:
         for i in infos:
-            folders = Path(i.path).parts[:-1]
+            folders = folders_of(i.path)
             if fnmatch.fnmatch(i.path, pat) or any(fnmatch.fnmatch(f, pat) for f in folders):
                 offer("folder", pat)
     return best
