@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import mistune
 
@@ -232,5 +233,6 @@ def parse_blocks(text: str) -> list[Block]:
     return w.blocks
 
 
+@lru_cache(maxsize=8192)
 def strip_heading_number(text: str) -> str:
     return _HEADING_NUM.sub("", text).strip()

@@ -133,6 +133,11 @@ def parse_term(left: str) -> tuple[str, list[str]]:
     return t, aliases
 
 
+@lru_cache(maxsize=4096)
+def _context_of(headings: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(strip_heading_number(h) for h in headings)
+
+
 class _NoteExtractor:
     def __init__(self, path: str, blocks: list[Block], settings: Settings):
         self.path = path
@@ -234,7 +239,7 @@ class _NoteExtractor:
         return Source(path=self.path, line=self.b[i].line)
 
     def context(self, i: int) -> list[str]:
-        return [strip_heading_number(h) for h in self.b[i].headings]
+        return list(_context_of(self.b[i].headings))
 
     def parent_label(self, i: int) -> str:
         """For a nested bullet, the bullet it hangs under (its term when it is a pair): context for the card."""
