@@ -27,7 +27,7 @@ import time
 import weakref
 from pathlib import Path
 
-SCHEMA = 1
+SCHEMA = 2  # 2: a rowid table with the blob last (1 kept whole rows in the key's B-tree: slow for big rows)
 PRUNE_DAYS = 30
 _CHUNK = 500  # keys per SELECT … IN (…): below every SQLite build's variable limit
 
@@ -73,8 +73,10 @@ class Cache:
             db.execute("PRAGMA synchronous=NORMAL")
             if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA:
                 db.execute("DROP TABLE IF EXISTS blobs")
-                db.execute("CREATE TABLE blobs (key TEXT PRIMARY KEY, kind TEXT NOT NULL, data BLOB NOT NULL,"
-                           " used INTEGER NOT NULL) WITHOUT ROWID")
+                # Rows are appended in rowid order and found through the key's index; `data` comes
+                # last, so reading `kind` or `used` never walks a blob's overflow pages.
+                db.execute("CREATE TABLE blobs (key TEXT PRIMARY KEY, kind TEXT NOT NULL, used INTEGER NOT NULL,"
+                           " data BLOB NOT NULL)")
                 db.execute(f"PRAGMA user_version={SCHEMA}")
             db.execute("SELECT count(*) FROM blobs WHERE key = ''").fetchone()
         except sqlite3.Error:
@@ -164,7 +166,8 @@ class Cache:
             if row and row[0].isdigit() and int(row[0]) >= today:
                 return
             db.execute("DELETE FROM blobs WHERE used < ?", (today - PRUNE_DAYS,))
-            db.execute("INSERT OR REPLACE INTO blobs VALUES ('meta:pruned', 'meta', ?, ?)", (str(today).encode(), today))
+            db.execute("INSERT OR REPLACE INTO blobs (key, kind, data, used) VALUES ('meta:pruned', 'meta', ?, ?)",
+                       (str(today).encode(), today))
 
     def flush(self) -> None:
         """Wait until every write so far has landed."""

@@ -164,3 +164,20 @@ def test_an_unwritable_cache_costs_only_speed(tmp_path):
     c.put_many("note", [("k", b"v")])
     c.flush()
     assert c.get_many(["k"]) == {}  # the write was dropped, not kept pending for ever
+
+
+def test_a_cache_from_an_older_schema_is_replaced(tmp_path):
+    from cards.cache import SCHEMA, Cache
+    db = sqlite3.connect(tmp_path / "cache.sqlite")
+    db.execute("CREATE TABLE blobs (key TEXT PRIMARY KEY, kind TEXT NOT NULL, data BLOB NOT NULL,"
+               " used INTEGER NOT NULL) WITHOUT ROWID")
+    db.execute("INSERT INTO blobs VALUES ('old', 'note', X'00', 1)")
+    db.execute(f"PRAGMA user_version={SCHEMA - 1}")
+    db.commit()
+    db.close()
+    c = Cache(tmp_path)
+    assert c.get_many(["old"]) == {}  # entries of another schema are never read
+    c.put_many("note", [("new", b"v")])
+    c.prune()
+    c.flush()
+    assert Cache(tmp_path).get_many(["new", "old"]) == {"new": b"v"}
