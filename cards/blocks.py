@@ -16,33 +16,63 @@ import mistune
 _MD = mistune.create_markdown(renderer=None, plugins=["table", "math"])
 
 
-def _memoise_list_break_regex(block) -> None:
-    """Build mistune's list-break regex once per indent width, for our parser only.
+# -- making mistune's block parse cheaper, for our parser only ------------------------------
+#
+# mistune finds blocks with one regex per rule set: an alternation in which every branch
+# starts with the same zero-width anchor (`^`, or `(?<=\n)` for what breaks a list item).
+# The regex engine tries each of the dozen branches at every position of a search; with
+# the anchor also in front of the alternation, a position off a line start fails at once.
+# mistune also rebuilt the list-break regex for every list item. Both are done here once,
+# only when the regexes have the expected shape, and only for `_MD`: other parsers in the
+# process are untouched. tests/test_models.py and tests/test_corpus.py check that the
+# tokens equal plain mistune's.
 
-    mistune 3 rebuilds it for every list item (a join over the block rules, then a
-    lookup in re's cache): about a sixth of the block parse of a list-heavy note. It
-    depends only on the parser's rules, which are fixed once `_MD` is made. Parsers
-    made elsewhere are passed through untouched; a mistune without the helper is
-    left alone (tests/test_models.py checks the tokens are the same either way)."""
+def _anchored(rx: re.Pattern, anchor: str) -> re.Pattern:
+    return re.compile(f"{anchor}(?:{rx.pattern})", rx.flags)
+
+
+def _tune(block) -> None:
+    original_sc = block.compile_sc
+    spec = block.specification
+    by_rules: dict[str, re.Pattern] = {}
+
+    def compile_sc(rules=None):
+        sc = original_sc(rules)
+        key = "|".join(rules) if rules is not None else "$"
+        tuned = by_rules.get(key)
+        if tuned is None:
+            names = block.rules if rules is None else rules
+            every_branch_anchored = all(isinstance(spec.get(k), str) and spec[k].startswith(("^", "(^"))
+                                        for k in names)
+            tuned = by_rules[key] = _anchored(sc, "^") if every_branch_anchored and re.M & sc.flags else sc
+        return tuned
+
+    block.compile_sc = compile_sc
+
     try:
         from mistune import list_parser
-        original = list_parser._compile_list_break_sc
+        original_break = list_parser._compile_list_break_sc
     except (ImportError, AttributeError):
         return
-    memo: dict[int, object] = {}
+    by_width: dict[int, re.Pattern] = {}
+    branch = re.compile(r"\(\?P<\w+>\(\?<=\\n\)")
 
     def compile_list_break_sc(parser, leading_width: int):
         if parser is not block:
-            return original(parser, leading_width)
-        rx = memo.get(leading_width)
+            return original_break(parser, leading_width)
+        rx = by_width.get(leading_width)
         if rx is None:
-            rx = memo[leading_width] = original(parser, leading_width)
+            rx = original_break(parser, leading_width)
+            branches = rx.pattern.count("|(?P<") + 1
+            if rx.pattern.startswith("(?P<") and len(branch.findall(rx.pattern)) == branches:
+                rx = _anchored(rx, r"(?<=\n)")
+            by_width[leading_width] = rx
         return rx
 
     list_parser._compile_list_break_sc = compile_list_break_sc
 
 
-_memoise_list_break_regex(_MD.block)
+_tune(_MD.block)
 _LIST_MARKER = re.compile(r"^([-*+]|\d{1,3}[.)])\s+")
 _HEADING_NUM = re.compile(r"^\d{1,3}(?:\.\d{1,3})*[.)]?\s+")
 MAX_NESTING = 200  # deeper structures are flattened: protects the walker from hostile input
