@@ -27,7 +27,8 @@ import genanki
 from . import __version__
 from .models import Card
 from .notes import Warning_
-from .pipeline import _card, first_path
+from .dedupe import pack_card
+from .pipeline import first_path
 from .render import ImageResolver, definition_html, term_html
 
 MODEL_NAME = "cards: term/definition"
@@ -298,29 +299,35 @@ def note_link(note_path: str) -> str:
 def note_fields(card: Card, images: ImageResolver | None = None, reverse: bool = False,
                 media: Media | None = None) -> dict[str, str]:
     """The note's fields as HTML. One renderer: the preview calls this too."""
+    return packed_fields(pack_card(card), images, reverse, media)
+
+
+def packed_fields(card: tuple, images: ImageResolver | None = None, reverse: bool = False,
+                  media: Media | None = None) -> dict[str, str]:
+    """`note_fields` of a packed card `(term, aliases, explanations)`, the form the pipeline keeps."""
+    term, aliases, expl = card[0], card[1], card[-1]
     parts = []
-    multi = len(card.explanations) > 1
-    for e in card.explanations:
-        res = media.resolver(e.source.path, e.source.line) if media is not None else images
-        body = definition_html(e.text, res)
+    multi = len(expl) > 1
+    for text, path, line, context, _rule, title, _date, *_ in expl:
+        res = media.resolver(path, line) if media is not None else images
+        body = definition_html(text, res)
         if multi:
-            where = " › ".join([e.note_title] + list(e.context)) if e.note_title else " › ".join(e.context)
+            where = " › ".join([title, *context]) if title else " › ".join(context)
             body += f'<div class="from">{_esc(where)}</div>' if where else ""
         parts.append(body)
     definition = '<hr class="sep">'.join(parts)
     sources = []
-    for e in card.explanations:
-        bits = [b for b in (e.note_title, e.note_date, " › ".join(e.context)) if b]
-        loc = f"{os.path.basename(e.source.path)}:{e.source.line}"
-        sources.append(_esc(" · ".join(bits + [loc])))
-    first = card.explanations[0]
+    for _text, path, line, context, _rule, title, date, *_ in expl:
+        bits = [b for b in (title, date, " › ".join(context)) if b]
+        sources.append(_esc(" · ".join(bits + [f"{os.path.basename(path)}:{line}"])))
+    first = expl[0]
     return {
-        "Term": term_html(card.term),
+        "Term": term_html(term),
         "Definition": definition,
-        "Aliases": _esc(", ".join(card.aliases)),
-        "Context": _esc(" › ".join(first.context)),
+        "Aliases": _esc(", ".join(aliases)),
+        "Context": _esc(" › ".join(first[3])),
         "Source": "<br>".join(sources),
-        "Link": note_link(first.source.path),
+        "Link": note_link(first[1]),
         "Reverse": "y" if reverse else "",
     }
 
@@ -480,7 +487,7 @@ class FieldsCache:
         full = self.res.full_cards([groups[i] for i in missed])
         new: list[tuple[str, bytes]] = []
         for i, packed in zip(missed, full):
-            fields = out[i] = note_fields(_card(packed), reverse=self.reverse, media=media)
+            fields = out[i] = packed_fields(packed, reverse=self.reverse, media=media)
             if not any("![" in e[0] for e in packed[7]):
                 new.append((self.prefix + groups[i][4], pickle.dumps(
                     tuple(fields[f] for f in _CACHED_FIELDS), protocol=pickle.HIGHEST_PROTOCOL)))
