@@ -165,17 +165,24 @@ class _Finisher:
         self.fallback = rules.glob.fallback_topic
         self.stop = {id(t): {term_key(s) for s in t.rules.stop_terms} for t in rules.topics}
 
-    def groups(self, items: list[tuple[str, int, tuple]]) -> list[tuple]:
-        """items: (note key, card index, packed card) in order → groups in first-seen order."""
+    def groups(self, items: list[tuple[str, int, tuple]], jobs: int | None = 1) -> list[tuple]:
+        """items: (note key, card index, packed card) in order → groups in first-seen order.
+
+        Which cards are one concept is decided here, in one pass; merging and finishing
+        each concept is independent of the others, so a big run spreads it over `jobs`."""
+        from .runner import forked_map
         claims = [self.aliases.claims(c[0], c[1]) for _, _, c in items]
-        out = []
-        for idx in group_cards(claims):
+        idx_groups = group_cards(claims)
+
+        def one(idx: list[int]) -> tuple:
             term, names, expl = merge_group([items[i][2] for i in idx], self.aliases)
             card, rejection = self.finish(term, names, expl)
             ident = hashlib.blake2b(repr(card).encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
-            out.append((tuple((items[i][0], items[i][1]) for i in idx),
-                        tuple(dict.fromkeys(k for i in idx for k in claims[i])), card, rejection, ident))
-        return out
+            return card, rejection, ident
+
+        done = forked_map(one, idx_groups, jobs, weight=lambda idx: 3 + len(idx))  # a group's cost: ~3 cards
+        return [(tuple((items[i][0], items[i][1]) for i in idx),
+                 tuple(dict.fromkeys(k for i in idx for k in claims[i])), *d) for idx, d in zip(idx_groups, done)]
 
     def finish(self, term: str, names: list[str], expl: list[tuple]) -> tuple[tuple | None, tuple | None]:
         infos = [NoteInfo(tags=i[0], path=i[1]) for i in (self.info.get(e[1]) for e in expl) if i is not None]
@@ -259,7 +266,8 @@ class Result:
 
 
 def _assemble(keys: list[str], metas: dict[str, tuple], fetch, rules: RuleSet, root: str,
-              prev_groups: list[tuple], known: set[str]) -> tuple[list[tuple], list[NoteResult], list[Warning_], int, int]:
+              prev_groups: list[tuple], known: set[str], jobs: int | None = 1
+              ) -> tuple[list[tuple], list[NoteResult], list[Warning_], int, int]:
     """Groups for the notes `keys` (in order), re-merging only what notes outside `known` touch.
 
     `prev_groups` were made from exactly the notes in `known`; `fetch(keys)` returns packed
@@ -283,7 +291,7 @@ def _assemble(keys: list[str], metas: dict[str, tuple], fetch, rules: RuleSet, r
     members.sort()
     notes = fetch(sorted({k for _, _, k in members} - new_notes.keys()))
     notes.update(new_notes)
-    fresh = fin.groups([(k, ci, notes[k][7][ci]) for _, ci, k in members])
+    fresh = fin.groups([(k, ci, notes[k][7][ci]) for _, ci, k in members], jobs)
     groups = [g for gi, g in enumerate(prev_groups) if gi not in dirty] + fresh
     groups.sort(key=lambda g: (pos[g[0][0][0]], g[0][0][1]))
     results, warnings, n_cards, n_rej = [], [], 0, 0
@@ -381,7 +389,7 @@ def build(paths: list[Path], rules: RuleSet, root: str | None = None, jobs: int 
     metas = {k: known_metas[k] for k in keys if k in known}
     for k, t in fetch([k for k in keys if k not in known], report=True).items():
         metas[k] = _meta(t)
-    groups, notes, warnings, merged, n_rej = _assemble(keys, metas, fetch, rules, root, prev["groups"], known)
+    groups, notes, warnings, merged, n_rej = _assemble(keys, metas, fetch, rules, root, prev["groups"], known, jobs)
     cacheable = cache is not None and all(hashed)
     if cacheable and keys != prev["keys"]:
         cache.put_many("card", [("c:" + g[4], pickle.dumps(g[2][7], protocol=pickle.HIGHEST_PROTOCOL))

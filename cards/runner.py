@@ -8,16 +8,20 @@ digest of the rule files, so a rule edit or an upgrade never serves a stale resu
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
 import os
 import pickle
-from collections.abc import Iterator
+import sys
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 
 from . import __version__
 from .extract import Settings
 from .pipeline import pack, process_note
 
 PARALLEL_MIN_FILES = 64  # below this a pool costs more than it saves
+FORKED_MIN_ITEMS = 4000  # finishing fewer items than this is quicker in one process
 CACHE_FORMAT = "4"
 
 
@@ -80,3 +84,53 @@ def run_notes(files: list[tuple[str, str, str]], settings: Settings, jobs: int |
             if progress:
                 progress(1)
             yield blob
+
+
+# -- work over data the main process already holds ---------------------------------------
+#
+# After the notes are read, the main process holds everything the next step needs (every
+# card of the vault). Sending it to a pool would cost more than the work; forked processes
+# inherit it instead, and send back only their results.
+
+_forked_task: tuple[Callable, Sequence] | None = None
+
+
+def _forked_chunk(bounds: tuple[int, int]) -> bytes:
+    fn, items = _forked_task  # type: ignore[misc]
+    return pickle.dumps([fn(x) for x in items[bounds[0]:bounds[1]]], protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def even_chunks(weights: list[int], n: int) -> list[tuple[int, int]]:
+    """range(len(weights)) as at most n consecutive (start, end) chunks of about equal total weight."""
+    total = sum(weights) or 1
+    bounds, start, acc = [], 0, 0
+    for i, w in enumerate(weights):
+        acc += w
+        if len(bounds) < n - 1 and acc * n >= total * (len(bounds) + 1) and i + 1 < len(weights):
+            bounds.append((start, i + 1))
+            start = i + 1
+    if start < len(weights) or not bounds:
+        bounds.append((start, len(weights)))
+    return bounds
+
+
+def forked_map(fn: Callable, items: Sequence, jobs: int | None = None,
+               weight: Callable[[object], int] | None = None) -> list:
+    """`[fn(x) for x in items]`: the same list, split over forked processes when that pays (Linux).
+
+    `fn` may be a closure over anything: the workers inherit it rather than receive it.
+    Its results must pickle. `weight(x)` estimates an item's work, to even out the chunks.
+    If the processes cannot be started, the work is done here."""
+    global _forked_task
+    jobs = jobs or default_jobs()
+    if jobs < 2 or len(items) < FORKED_MIN_ITEMS or not sys.platform.startswith("linux"):
+        return [fn(x) for x in items]
+    bounds = even_chunks([weight(x) if weight else 1 for x in items], jobs * 4)
+    _forked_task = (fn, items)
+    try:
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+            return [r for blob in pool.map(_forked_chunk, bounds) for r in pickle.loads(blob)]
+    except (OSError, BrokenProcessPool):
+        return [fn(x) for x in items]
+    finally:
+        _forked_task = None

@@ -181,3 +181,26 @@ def test_a_cache_from_an_older_schema_is_replaced(tmp_path):
     c.prune()
     c.flush()
     assert Cache(tmp_path).get_many(["new", "old"]) == {"new": b"v"}
+
+
+def test_forked_map_gives_the_plain_list(monkeypatch):
+    monkeypatch.setattr(runner, "FORKED_MIN_ITEMS", 1)
+    offset = 7  # a closure: the workers inherit it, nothing is sent to them
+    items = list(range(1000))
+    assert runner.forked_map(lambda x: (x, x * x + offset), items, jobs=2, weight=lambda x: 1 + x % 5) == \
+        [(x, x * x + offset) for x in items]
+    assert runner.forked_map(lambda x: x, [], jobs=2) == []
+
+
+@pytest.mark.parametrize("weights,n", [([1] * 10, 4), ([100] + [1] * 9, 4), ([5], 8), ([0, 0, 0], 2), ([3, 1, 4, 1, 5], 2)])
+def test_even_chunks_cover_every_item_once_in_order(weights, n):
+    chunks = runner.even_chunks(weights, n)
+    assert 1 <= len(chunks) <= n
+    assert [i for a, b in chunks for i in range(a, b)] == list(range(len(weights)))
+
+
+def test_finishing_in_forked_processes_gives_the_same_cards(tmp_path, monkeypatch):
+    v, rs = vault(tmp_path), load_rules(REPO / "rules")
+    one = dump(build([v], rs, jobs=1, cache_dir=None))
+    monkeypatch.setattr(runner, "FORKED_MIN_ITEMS", 2)
+    assert dump(build([v], rs, jobs=2, cache_dir=None)) == one
