@@ -97,6 +97,9 @@ class Block:
 
 
 def _col(line: str) -> int:
+    lead = line[:len(line) - len(line.lstrip(" \t"))]
+    if "\t" not in lead:
+        return len(lead)
     n = 0
     for ch in line:
         if ch == " ":
@@ -125,9 +128,9 @@ class _Walker:
         if not t:
             return self.cursor
         end = min(len(self.lines), self.cursor + window)
+        lines = self.lines
         for i in range(self.cursor, end):
-            s = self.lines[i].rstrip()
-            if s.endswith(t) or (t in s):
+            if t in lines[i]:  # t is stripped, so this is the same as looking in the stripped line
                 self.cursor = i + 1
                 return i
         return min(self.cursor, max(len(self.lines) - 1, 0))
