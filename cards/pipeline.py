@@ -28,6 +28,7 @@ from .notes import Note, Warning_, read_note, walk
 from .rules import NoteInfo, RuleSet, folders_of, topic_of
 
 GUID_NAMESPACE = "cards-term-v1"
+STATE_RESAVE_READS = 500  # notes read again (touched, not changed) that make saving the state worth it
 
 
 @dataclass
@@ -347,13 +348,18 @@ def build(paths: list[Path], rules: RuleSet, root: str | None = None, jobs: int 
     files, warns = collected if collected is not None else collect(paths)
     root = root or rules.glob.root
     cache = Cache(cache_dir) if cache_dir is not None else None
-    hashed = runner.note_keys(files, rules.digest) if cache is not None else [None] * len(files)
-    keys = [k or f"~{i}" for i, k in enumerate(hashed)]
-    file_of = dict(zip(keys, files))
     skey = state_key(paths, rules, root) if cache is not None else ""
     prev = cache.get(skey) if cache is not None else None
     if not _valid_state(prev):
         prev = {"metas": {}, "groups": [], "keys": []}
+    if cache is not None:
+        known_stats = prev.get("stats")
+        hashed, stats, n_read = runner.note_keys(files, rules.digest,
+                                                 known_stats if isinstance(known_stats, dict) else None)
+    else:
+        hashed, stats, n_read = [None] * len(files), {}, len(files)
+    keys = [k or f"~{i}" for i, k in enumerate(hashed)]
+    file_of = dict(zip(keys, files))
     known_metas: dict[str, tuple] = prev["metas"]
     loaded: dict[str, tuple] = {}
     settings = rules.settings()
@@ -391,10 +397,11 @@ def build(paths: list[Path], rules: RuleSet, root: str | None = None, jobs: int 
         metas[k] = _meta(t)
     groups, notes, warnings, merged, n_rej = _assemble(keys, metas, fetch, rules, root, prev["groups"], known, jobs)
     cacheable = cache is not None and all(hashed)
-    if cacheable and keys != prev["keys"]:
+    if cacheable and (keys != prev["keys"] or n_read >= STATE_RESAVE_READS):
         cache.put_many("card", [("c:" + g[4], pickle.dumps(g[2][7], protocol=pickle.HIGHEST_PROTOCOL))
                                 for g in groups if g[2] is not None and not isinstance(g[2][7], str)])
-        cache.put("state", skey, {"metas": metas, "groups": [_head(g) for g in groups], "keys": keys})
+        cache.put("state", skey, {"metas": metas, "groups": [_head(g) for g in groups], "keys": keys,
+                                  "stats": stats})
         cache.prune()
     run_key = runner.combined_key(hashed, f"{rules.digest}\0{root}") if cacheable else None
 

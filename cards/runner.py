@@ -12,6 +12,7 @@ import multiprocessing
 import os
 import pickle
 import sys
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -44,16 +45,40 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def note_keys(files: list[tuple[str, str, str]], rules_digest: str) -> list[str | None]:
-    """The cache key of every file (None where it cannot be read: it is then processed, and reported)."""
+RACY_NS = 2_000_000_000  # a file changed this close to a run may change again within one mtime tick
+
+
+def note_keys(files: list[tuple[str, str, str]], rules_digest: str,
+              known: dict[str, tuple] | None = None) -> tuple[list[str | None], dict[str, tuple], int]:
+    """The cache key of every file (None where it cannot be read: it is then processed, and reported).
+
+    `known` maps a path to (stat signature, key) from an earlier run: a file whose size,
+    mtime, ctime and inode are all unchanged keeps its key without being read, as git does.
+    Returns the keys, the signatures to keep for the next run, and how many files were read.
+    A file changed less than RACY_NS before this run started is not kept: on a file system
+    with coarse timestamps, a second change within the same tick could go unseen."""
+    start = time.time_ns()
     keys: list[str | None] = []
+    stats: dict[str, tuple] = {}
+    read = 0
     for path, _rel, _root in files:
         try:
-            with open(path, "rb") as fh:
-                keys.append(_cache_key(path, fh.read(), rules_digest))
+            st = os.stat(path)
+            sig = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+            old = known.get(path) if known else None
+            if isinstance(old, tuple) and len(old) == 2 and old[0] == sig:
+                key = old[1]
+            else:
+                with open(path, "rb") as fh:
+                    key = _cache_key(path, fh.read(), rules_digest)
+                read += 1
         except OSError:
             keys.append(None)
-    return keys
+            continue
+        keys.append(key)
+        if max(st.st_mtime_ns, st.st_ctime_ns) < start - RACY_NS:
+            stats[path] = (sig, key)
+    return keys, stats, read
 
 
 def combined_key(keys: list[str | None], extra: str) -> str | None:

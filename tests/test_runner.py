@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import random
 import sqlite3
 from collections import Counter
@@ -204,3 +205,46 @@ def test_finishing_in_forked_processes_gives_the_same_cards(tmp_path, monkeypatc
     one = dump(build([v], rs, jobs=1, cache_dir=None))
     monkeypatch.setattr(runner, "FORKED_MIN_ITEMS", 2)
     assert dump(build([v], rs, jobs=2, cache_dir=None)) == one
+
+
+def _same_size_edit(path: Path, old: str, new: str) -> None:
+    """Change a file's text without changing its size or mtime (only ctime moves)."""
+    assert len(old.encode()) == len(new.encode())
+    st = path.stat()
+    path.write_text(path.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert path.stat().st_size == st.st_size and path.stat().st_mtime_ns == st.st_mtime_ns
+
+
+def test_unchanged_files_keep_their_key_without_being_read(tmp_path, monkeypatch):
+    monkeypatch.setattr(runner, "RACY_NS", 0)
+    files = []
+    for i in range(3):
+        (tmp_path / f"n{i}.md").write_text(f"- Term{i} : definition {i}\n", encoding="utf-8")
+        files.append((str(tmp_path / f"n{i}.md"), f"n{i}.md", str(tmp_path)))
+    keys, stats, read = runner.note_keys(files, "rules")
+    assert read == 3 and len(stats) == 3
+    again, _, read = runner.note_keys(files, "rules", stats)
+    assert (again, read) == (keys, 0)
+    _same_size_edit(tmp_path / "n1.md", "definition", "DEFINITION")  # only ctime tells
+    edited, _, read = runner.note_keys(files, "rules", stats)
+    assert read == 1 and edited[0] == keys[0] and edited[2] == keys[2] and edited[1] != keys[1]
+    assert runner.note_keys(files, "other rules", None)[0] != keys  # the key still covers the rules
+
+
+def test_files_changed_just_before_a_run_are_read_again_next_time(tmp_path):
+    p = tmp_path / "n.md"
+    p.write_text("- A : b\n", encoding="utf-8")
+    _, stats, _ = runner.note_keys([(str(p), "n.md", str(tmp_path))], "rules")
+    assert stats == {}  # changed within RACY_NS of the run: a same-tick change could go unseen
+
+
+def test_a_same_size_edit_is_never_served_stale(tmp_path, monkeypatch):
+    monkeypatch.setattr(runner, "RACY_NS", 0)
+    v, rs, cache = vault(tmp_path), load_rules(REPO / "rules"), tmp_path / "cache"
+    build([v], rs, jobs=1, cache_dir=cache)
+    note = sorted(v.rglob("*.md"))[0]
+    text = note.read_text(encoding="utf-8")
+    word = next(w for w in text.split() if w.isascii() and w.isalpha() and len(w) > 3)
+    _same_size_edit(note, word, word[::-1] if word[::-1] != word else word.upper())
+    assert dump(build([v], rs, jobs=1, cache_dir=cache)) == dump(build([v], rs, jobs=1, cache_dir=None))
