@@ -20,7 +20,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from urllib.parse import quote, unquote
+from urllib.parse import quote, quote_from_bytes, unquote
 
 import genanki
 
@@ -277,23 +277,25 @@ def _real_dir(folder: str) -> str:
     return os.path.realpath(folder)
 
 
-def _real(path: str) -> Path:
+def _real(path: str) -> str:
     """The file's real path, resolving its folder once per folder (most notes are not links themselves)."""
     if os.path.islink(path):
-        return Path(os.path.realpath(path))
+        return os.path.realpath(path)
     folder, name = os.path.split(os.path.abspath(path))
-    return Path(_real_dir(folder)) / name
+    return os.path.join(_real_dir(folder), name)
 
 
 @lru_cache(maxsize=16384)
 def note_link(note_path: str) -> str:
     real = _real(note_path)
-    vault = _vault_of_dir(str(real.parent))
+    vault = _vault_of_dir(os.path.dirname(real))
     if vault is not None:
-        rel = real.relative_to(vault).with_suffix("").as_posix()
+        rel = Path(real).relative_to(vault).with_suffix("").as_posix()
         href = f"obsidian://open?vault={quote(vault.name, safe='')}&file={quote(rel, safe='')}"
         return f'<a href="{_esc(href)}">Open in Obsidian</a>'
-    return f'<a href="{_esc(real.as_uri())}">{_esc(Path(note_path).name)}</a>'
+    # what Path.as_uri() gives for an absolute POSIX path, without building the Path
+    uri = "file://" + quote_from_bytes(os.fsencode(real)) if os.name == "posix" else Path(real).as_uri()
+    return f'<a href="{_esc(uri)}">{_esc(os.path.basename(note_path))}</a>'
 
 
 def note_fields(card: Card, images: ImageResolver | None = None, reverse: bool = False,
