@@ -164,6 +164,7 @@ class Media:
         self._resolved: dict[tuple[str, str], str | None] = {}  # (note folder, reference) → packed name
         self._outside: dict[tuple[str, str], bool] = {}
         self._by_name: dict[str, list[str]] | None = None
+        self._lines: dict[str, list[str]] = {}  # a note's lines, read once for all its warnings
 
     def _inside(self, p: Path) -> bool:
         s = str(p)
@@ -222,7 +223,11 @@ class Media:
         return resolve
 
     def _warn(self, note_path: str, ref: str, line: int, outside: bool) -> None:
-        at = _line_of(note_path, ref, line)
+        lines = self._lines.get(note_path)
+        if lines is None:
+            lines = self._lines[note_path] = _lines_of(note_path)
+        start = max(line, 1)
+        at = next((n for n, text in enumerate(lines[start - 1:], start) if ref in text), line)
         if outside:
             self.warnings.append(Warning_(note_path, f"image {ref!r} is outside the notes folder; not packed", at,
                                           kind="media"))
@@ -244,16 +249,13 @@ class Media:
         return name
 
 
-def _line_of(note_path: str, needle: str, start: int) -> int:
-    """The line at or after `start` where `needle` appears (for warnings; falls back to `start`)."""
+def _lines_of(note_path: str) -> list[str]:
+    """A note's lines, for finding where a warning points (none if it cannot be read now)."""
     try:
         with open(note_path, encoding="utf-8", errors="replace") as fh:
-            for n, text in enumerate(fh, 1):
-                if n >= start and needle in text:
-                    return n
+            return fh.readlines()
     except OSError:
-        pass
-    return start
+        return []
 
 
 # -- fields -----------------------------------------------------------------------------
