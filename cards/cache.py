@@ -1,9 +1,10 @@
-"""The cache: one SQLite file of pickled blobs in the cache folder. Safe to delete at any time.
+"""The cache: one SQLite file of blobs in the cache folder. Safe to delete at any time.
 
 Four kinds of entry, all keyed by hashes of what produced them, so an entry is either
 right or never looked up:
   note    one note's extraction result, keyed by its path, bytes, tool version and rule digest
-  state   the finished result of the last run over the same inputs and rules (for incremental runs)
+  state   the finished result of the last run over the same inputs and rules (for incremental runs),
+          marshalled (pipeline.py); every other kind is pickled
   card    a finished card's explanations, by the card's content (the state keeps only its head)
   fields  a card's rendered fields, by its content and the export options
 
@@ -189,12 +190,6 @@ class Cache:
             except Exception:
                 pass
         return out
-
-    def get(self, key: str):
-        return self.get_objects([key]).get(key)
-
-    def put(self, kind: str, key: str, obj) -> None:
-        self.put_many(kind, [(key, pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL))])
 
     def prune(self) -> None:
         """Drop entries unused for PRUNE_DAYS (at most once a day), in the background."""

@@ -243,7 +243,6 @@ main.add_command(_rules_group)
 main.add_command(_preview_cmd)
 
 
-
 def run() -> None:
     """The `cards` command: `main`, then a quick exit.
 

@@ -18,6 +18,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 from . import __version__
+from .cache import flush_all
 from .extract import Settings
 from .pipeline import pack, process_note
 
@@ -151,7 +152,6 @@ def forked_map(fn: Callable, items: Sequence, jobs: int | None = None,
     if jobs < 2 or len(items) < FORKED_MIN_ITEMS or not sys.platform.startswith("linux"):
         return [fn(x) for x in items]
     bounds = even_chunks([weight(x) if weight else 1 for x in items], jobs * 4)
-    from .cache import flush_all
     flush_all()  # no cache-writer thread may be mid-write when the process forks
     _forked_task = (fn, items)
     try:

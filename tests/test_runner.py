@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import random
 import sqlite3
 from collections import Counter
@@ -145,9 +146,9 @@ def test_cache_writes_land_in_the_background_and_are_read_back_at_once(tmp_path)
     from cards.cache import Cache
     first = Cache(tmp_path)
     first.put_many("note", [(f"k{i}", bytes([i % 256]) * 1000) for i in range(2000)])
-    first.put("state", "s", {"x": 1})
+    first.put_many("state", [("s", pickle.dumps({"x": 1}))])
     assert first.get_many(["k7", "k1999", "absent"]) == {"k7": b"\x07" * 1000, "k1999": bytes([1999 % 256]) * 1000}
-    assert first.get("s") == {"x": 1}  # landed or not, this Cache reads its own writes
+    assert first.get_objects(["s"]) == {"s": {"x": 1}}  # landed or not, this Cache reads its own writes
     second = Cache(tmp_path)  # opening another waits for the first one's writes
     assert len(second.get_many([f"k{i}" for i in range(2000)])) == 2000
     first.put_many("note", [("late", b"1")])
