@@ -109,42 +109,38 @@ MODEL = genanki.Model(
 )
 
 
-class _Note(genanki.Note):
-    """A genanki note with its own modification time (genanki stamps every note with one; _Deck writes it)."""
-
-    def __init__(self, *args, mod: int, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.mod = mod
-
-    def _check_invalid_html_tags_in_fields(self):
-        pass  # genanki's guess at unescaped text; every field here comes from render.py, which escapes
-
-
 class _Deck(genanki.Deck):
-    """A genanki deck that writes its notes and cards with two bulk inserts.
+    """A genanki deck whose notes are plain rows, written with two bulk inserts.
 
-    The rows, their order and their ids are the ones genanki's own per-note writing
-    gives (a note's id, then its cards' ids, from the same id generator); only the
-    27,000 separate statements of a big vault are saved."""
+    The rows, their order and their ids are the ones genanki's own per-note writing gives
+    (a note's id, then its cards' ids, from the same id generator; which cards a note gets
+    from the model's required fields, as genanki decides it), with each note's own
+    modification time. Only the 27,000 Note objects and statements of a big vault are saved."""
+
+    def __init__(self, deck_id: int, name: str):
+        super().__init__(deck_id, name)
+        self.rows: list[tuple[list[str], list[str], str, int]] = []  # (fields, tags, guid, mod)
+
+    def add_row(self, fields: list[str], tags: list[str], guid: str, mod: int) -> None:
+        if len(fields) != len(MODEL.fields):
+            raise ValueError(f"{len(fields)} fields for a note type with {len(MODEL.fields)}")
+        if any(not t or any(c.isspace() for c in t) for t in tags):  # as genanki checks: spaces separate tags
+            raise ValueError(f"an Anki tag cannot be empty or contain spaces: {tags!r}")
+        self.rows.append((fields, tags, guid, int(mod)))
 
     def write_to_db(self, cursor, timestamp, id_gen):
-        notes, self.notes = self.notes, []
-        for note in notes:
-            self.add_model(note.model)
-        try:
-            super().write_to_db(cursor, timestamp, id_gen)  # the deck and model JSON
-        finally:
-            self.notes = notes
+        self.add_model(MODEL)
+        super().write_to_db(cursor, timestamp, id_gen)  # the deck and model JSON (self.notes is empty)
+        required = [(ord_, any if how == "any" else all, fields) for ord_, how, fields in MODEL._req]
         note_rows, card_rows = [], []
-        for note in notes:
-            note._check_number_model_fields_matches_num_fields()
-            mod = int(note.mod)
+        for fields, tags, guid, mod in self.rows:
             nid = next(id_gen)
-            note_rows.append((nid, note.guid, note.model.model_id, mod, -1, note._format_tags(),
-                              note._format_fields(), note.sort_field, 0, 0, ""))
-            for card in note.cards:
-                card_rows.append((next(id_gen), nid, self.deck_id, card.ord, mod, -1, 0, -1 if card.suspend else 0,
-                                  note.due, 0, 0, 0, 0, 0, 0, 0, 0, ""))
+            note_rows.append((nid, guid, MODEL.model_id, mod, -1, " " + " ".join(tags) + " ", "\x1f".join(fields),
+                              fields[MODEL.sort_field_index], 0, 0, ""))
+            for ord_, test, needed in required:
+                if test(fields[i] for i in needed):
+                    card_rows.append((next(id_gen), nid, self.deck_id, ord_, mod, -1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                                      ""))
         cursor.executemany("INSERT INTO notes VALUES(?,?,?,?,?,?,?,?,?,?,?);", note_rows)
         cursor.executemany("INSERT INTO cards VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?);", card_rows)
 
@@ -529,7 +525,7 @@ def _write_one(groups: list[tuple], target: Path, reverse: bool, media_roots: li
             deck = decks.get(deck_name_)
             if deck is None:
                 deck = decks[deck_name_] = _Deck(stable_id("deck:" + deck_name_), deck_name_)
-            deck.add_note(_Note(model=MODEL, fields=[fields[f] for f in FIELDS], tags=tags, guid=guid, mod=mod))
+            deck.add_row([fields[f] for f in FIELDS], tags, guid, mod)
             report.decks[deck_name_] = report.decks.get(deck_name_, 0) + 1
         for guid, prev in sorted(old["notes"].items()):
             if guid not in entries:
