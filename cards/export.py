@@ -25,9 +25,9 @@ from urllib.parse import quote, quote_from_bytes, unquote
 import genanki
 
 from . import __version__
+from .dedupe import pack_card
 from .models import Card
 from .notes import Warning_
-from .dedupe import pack_card
 from .pipeline import first_path
 from .render import ImageResolver, definition_html, term_html
 
@@ -109,6 +109,9 @@ MODEL = genanki.Model(
 )
 
 
+_SPACE = re.compile(r"\s")
+
+
 class _Deck(genanki.Deck):
     """A genanki deck whose notes are plain rows, written with two bulk inserts.
 
@@ -124,14 +127,14 @@ class _Deck(genanki.Deck):
     def add_row(self, fields: list[str], tags: list[str], guid: str, mod: int) -> None:
         if len(fields) != len(MODEL.fields):
             raise ValueError(f"{len(fields)} fields for a note type with {len(MODEL.fields)}")
-        if any(not t or any(c.isspace() for c in t) for t in tags):  # as genanki checks: spaces separate tags
+        if any(not t or _SPACE.search(t) for t in tags):  # as genanki checks: spaces separate tags
             raise ValueError(f"an Anki tag cannot be empty or contain spaces: {tags!r}")
         self.rows.append((fields, tags, guid, int(mod)))
 
     def write_to_db(self, cursor, timestamp, id_gen):
         self.add_model(MODEL)
         super().write_to_db(cursor, timestamp, id_gen)  # the deck and model JSON (self.notes is empty)
-        required = [(ord_, any if how == "any" else all, fields) for ord_, how, fields in MODEL._req]
+        required = [(ord_, any if how == "any" else all, ords) for ord_, how, ords in MODEL._req]
         note_rows, card_rows = [], []
         for fields, tags, guid, mod in self.rows:
             nid = next(id_gen)
