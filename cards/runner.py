@@ -7,6 +7,7 @@ digest of the rule files, so a rule edit or an upgrade never serves a stale resu
 """
 from __future__ import annotations
 
+import gc
 import hashlib
 import multiprocessing
 import os
@@ -154,10 +155,14 @@ def forked_map(fn: Callable, items: Sequence, jobs: int | None = None,
     bounds = even_chunks([weight(x) if weight else 1 for x in items], jobs * 4)
     flush_all()  # no cache-writer thread may be mid-write when the process forks
     _forked_task = (fn, items)
+    # Objects that exist now are moved out of the collector's sight: a collection in a worker
+    # would otherwise touch every one of them and copy the whole inherited heap page by page.
+    gc.freeze()
     try:
         with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork")) as pool:
             return [r for blob in pool.map(_forked_chunk, bounds) for r in pickle.loads(blob)]
     except (OSError, BrokenProcessPool):
         return [fn(x) for x in items]
     finally:
+        gc.unfreeze()
         _forked_task = None
