@@ -48,6 +48,7 @@ def _tune(block) -> None:
         return tuned
 
     block.compile_sc = compile_sc
+    _fast_paths(block)
 
     try:
         from mistune import list_parser
@@ -70,6 +71,46 @@ def _tune(block) -> None:
         return rx
 
     list_parser._compile_list_break_sc = compile_list_break_sc
+
+
+def _fast_paths(block) -> None:
+    """Two shortcuts in mistune's block loop, each taken only where mistune's own steps are known to
+    give the same tokens (mistune 3.1+, whose loop tries indented code, then the rules, then a plain
+    paragraph):
+    - a line that starts with neither a space nor a tab is never indented code;
+    - a list item of one line that starts like plain text (mistune's own test) and that no rule
+      matches is one paragraph of that line. Most list items in study notes are such lines, and
+      mistune parsed each as a document of its own."""
+    try:
+        from mistune.block_parser import _is_plain_paragraph_start
+        original_parse = block.parse
+        original_indent = block._parse_indent_code_fast
+        block._parse_plain_paragraph  # noqa: B018 — only versions with this loop get the shortcuts
+    except (ImportError, AttributeError):
+        return
+    list_rules = block.list_rules
+    list_sc: list = []
+
+    def parse_indent_code_fast(state):
+        c = state.src[state.cursor:state.cursor + 1]
+        if c != " " and c != "\t":
+            return None
+        return original_indent(state)
+
+    def parse(state, rules=None):
+        src = state.src
+        if (rules is list_rules and state.cursor == 0 and not state.tokens and src
+                and src.find("\n") in (-1, len(src) - 1) and _is_plain_paragraph_start(src, 0)):
+            if not list_sc:
+                list_sc.append(block.compile_sc(list_rules))
+            if list_sc[0].match(src, 0) is None:
+                state.tokens.append({"type": "paragraph", "text": src})
+                state.cursor = state.cursor_max
+                return
+        original_parse(state, rules)
+
+    block.parse = parse
+    block._parse_indent_code_fast = parse_indent_code_fast
 
 
 _tune(_MD.block)

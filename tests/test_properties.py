@@ -85,3 +85,23 @@ def assert_safe(html: str) -> None:
 @given(DOC)
 def test_rendered_html_is_safe(text):
     assert_safe(definition_html(text))
+
+
+# list items whose one line starts like another block: "- # x", "- > q", "- 1. y", "- ```", "- ***"
+INNER = st.sampled_from(["", "", "# ", "> ", "1. ", "- ", "```", "***", "---", "<div>", "[a]: b", "$$", "| a |",
+                         "    ", "\t", "=", "9", " ", "Term"])
+ITEM = st.tuples(INDENT, st.sampled_from(["- ", "* ", "+ ", "1. ", "3) "]), INNER, LINE).map("".join)
+LIST_DOC = st.lists(st.one_of(ITEM, ITEM, BLOCK), min_size=1, max_size=25).map("\n".join)
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(DOC, LIST_DOC))
+def test_our_tuned_mistune_gives_the_tokens_of_plain_mistune(text):
+    """blocks.py shortcuts parts of mistune's block loop (anchored regexes, one-line list items):
+    over generated lists, headings, quotes, tables, code and stray characters, the tokens must
+    be exactly plain mistune's."""
+    import mistune
+
+    from cards.blocks import _MD
+    plain = mistune.create_markdown(renderer=None, plugins=["table", "math"])
+    assert _MD(text) == plain(text)
