@@ -12,7 +12,9 @@ import hashlib
 import multiprocessing
 import os
 import pickle
+import shutil
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -122,9 +124,19 @@ def run_notes(files: list[tuple[str, str, str]], settings: Settings, jobs: int |
 _forked_task: tuple[Callable, Sequence] | None = None
 
 
-def _forked_chunk(bounds: tuple[int, int]) -> bytes:
-    fn, items = _forked_task  # type: ignore[misc]
-    return pickle.dumps([fn(x) for x in items[bounds[0]:bounds[1]]], protocol=pickle.HIGHEST_PROTOCOL)
+def _forked_chunk(bounds: tuple[int, int]) -> str:
+    """Runs in a worker: the chunk's results go to a file, not back through the pool's pipe (reading
+    a pipe needs the main process's GIL, which is busy with chunks of its own)."""
+    fn, items, folder = _forked_task  # type: ignore[misc]
+    path = os.path.join(folder, f"{bounds[0]}.pickle")
+    with open(path, "wb") as fh:
+        pickle.dump([fn(x) for x in items[bounds[0]:bounds[1]]], fh, protocol=pickle.HIGHEST_PROTOCOL)
+    return path
+
+
+def _load_chunk(path: str) -> list:
+    with open(path, "rb") as fh:
+        return pickle.load(fh)
 
 
 def even_chunks(weights: list[int], n: int) -> list[tuple[int, int]]:
@@ -147,22 +159,39 @@ def forked_map(fn: Callable, items: Sequence, jobs: int | None = None,
 
     `fn` may be a closure over anything: the workers inherit it rather than receive it.
     Its results must pickle. `weight(x)` estimates an item's work, to even out the chunks.
+    This process works too: `jobs - 1` workers take chunks from the front, and this process
+    takes the chunks none has started, from the back (its results need no pickling).
     If the processes cannot be started, the work is done here."""
     global _forked_task
     jobs = jobs or default_jobs()
     if jobs < 2 or len(items) < FORKED_MIN_ITEMS or not sys.platform.startswith("linux"):
         return [fn(x) for x in items]
-    bounds = even_chunks([weight(x) if weight else 1 for x in items], jobs * 4)
+    bounds = even_chunks([weight(x) if weight else 1 for x in items], jobs * 12)
     flush_all()  # no cache-writer thread may be mid-write when the process forks
-    _forked_task = (fn, items)
+    try:
+        folder = tempfile.mkdtemp(prefix="cards-fork-")
+    except OSError:
+        return [fn(x) for x in items]
+    _forked_task = (fn, items, folder)
     # Objects that exist now are moved out of the collector's sight: a collection in a worker
     # would otherwise touch every one of them and copy the whole inherited heap page by page.
     gc.freeze()
     try:
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork")) as pool:
-            return [r for blob in pool.map(_forked_chunk, bounds) for r in pickle.loads(blob)]
+        with ProcessPoolExecutor(max_workers=jobs - 1, mp_context=multiprocessing.get_context("fork")) as pool:
+            futures = [pool.submit(_forked_chunk, b) for b in bounds]
+            mine: dict[int, list] = {}
+            for i in range(len(bounds) - 1, -1, -1):
+                if not futures[i].cancel():
+                    break  # a worker has it, and every chunk before it
+                lo, hi = bounds[i]
+                mine[i] = [fn(x) for x in items[lo:hi]]
+            out: list = []
+            for i, fut in enumerate(futures):
+                out += mine[i] if i in mine else _load_chunk(fut.result())
+            return out
     except (OSError, BrokenProcessPool):
         return [fn(x) for x in items]
     finally:
         gc.unfreeze()
         _forked_task = None
+        shutil.rmtree(folder, ignore_errors=True)

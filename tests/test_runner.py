@@ -194,6 +194,16 @@ def test_forked_map_gives_the_plain_list(monkeypatch):
     assert runner.forked_map(lambda x: x, [], jobs=2) == []
 
 
+def test_forked_map_shares_the_work_between_this_process_and_a_worker_and_leaves_no_files(monkeypatch, tmp_path):
+    import tempfile
+    monkeypatch.setattr(runner, "FORKED_MIN_ITEMS", 1)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    pids = runner.forked_map(lambda x: os.getpid(), list(range(2000)), jobs=2)
+    assert len(pids) == 2000
+    assert os.getpid() in pids and len(set(pids)) == 2  # the last chunks here, the first in the worker
+    assert list(tmp_path.iterdir()) == []  # the workers' result files are gone
+
+
 @pytest.mark.parametrize("weights,n", [([1] * 10, 4), ([100] + [1] * 9, 4), ([5], 8), ([0, 0, 0], 2), ([3, 1, 4, 1, 5], 2)])
 def test_even_chunks_cover_every_item_once_in_order(weights, n):
     chunks = runner.even_chunks(weights, n)
