@@ -8,7 +8,8 @@ on these Blocks only, never on raw text, so code, math and HTML cannot yield car
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 
 import mistune
@@ -133,11 +134,13 @@ class Block:
     group: int = 0  # id of the paragraph / text chunk the line belongs to
     col: int = 0  # indentation column of the source line (tabs count 4)
     headings: tuple[str, ...] = ()
-    cells: list[str] = field(default_factory=list)
+    cells: Sequence[str] = ()  # a table row's cells (a list); read only
     blank_before: bool = False
 
 
 def _col(line: str) -> int:
+    if not line or (line[0] != " " and line[0] != "\t"):
+        return 0
     lead = line[:len(line) - len(line.lstrip(" \t"))]
     if "\t" not in lead:
         return len(lead)
@@ -257,6 +260,7 @@ class _Walker:
     def text_chunk(self, text: str, kind: str, depth: int, item: int, parent: int, first: bool,
                    ordered: bool = False) -> None:
         self.groups += 1
+        lines = self.lines
         for n, line in enumerate(text.rstrip("\n").split("\n")):
             if not line.strip():
                 continue
@@ -274,8 +278,10 @@ class _Walker:
                     d = max(depth + 1, src_col // 2) if depth >= 0 else max(0, src_col // 4)
                     ordered = m.group(1)[0].isdigit()
                     content = content[m.end():]
-            self.add(idx, k, content, depth=d, item=it, parent=par, first=fst, ordered=ordered,
-                     group=self.groups)
+            # self.add(…), inlined: this is the walk's hottest line (one call per text line of a note)
+            src = lines[idx] if 0 <= idx < len(lines) else ""
+            self.blocks.append(Block(idx + 1, k, content, d, it, par, fst, ordered, 0, self.groups, _col(src),
+                                     self._heads, (), idx > 0 and not lines[idx - 1].strip()))
 
     def table(self, tok: dict) -> None:
         rows: list[list[str]] = []
