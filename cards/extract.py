@@ -120,17 +120,22 @@ class _Split:
 
 def parse_term(left: str) -> tuple[str, list[str]]:
     """Strip numbering, emphasis and a trailing colon; a parenthesis at the end gives an alias."""
+    t, aliases = _parse_term(left)
+    return t, list(aliases)
+
+
+@lru_cache(maxsize=16384)
+def _parse_term(left: str) -> tuple[str, tuple[str, ...]]:
     t = _NUMBERING.sub("", left.strip()).strip()
     for _ in range(2):
         m = _EMPH.match(t)
         if m:
             t = m.group(2).strip()
     t = t.strip("*_~ ").rstrip(":：").strip()
-    aliases: list[str] = []
     m = _PAREN_ALIAS.match(t) if t.endswith((")", "）")) else None  # the regex is slow on long lines that fail
     if m and not _ALIAS_BAD.search(m.group("alias")) and _LETTER.search(m.group("alias")):
-        t, aliases = m.group("term").strip(" *_"), [m.group("alias").strip()]
-    return t, aliases
+        return m.group("term").strip(" *_"), (m.group("alias").strip(),)
+    return t, ()
 
 
 @lru_cache(maxsize=4096)
