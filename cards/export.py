@@ -433,11 +433,9 @@ class Report:
 
 
 def _digest(fields: dict[str, str], tags: list[str], deck: str) -> str:
-    h = hashlib.sha256()
-    for k in FIELDS:
-        h.update(fields[k].encode("utf-8") + b"\x1f")
-    h.update(" ".join(tags).encode("utf-8") + b"\x1f" + deck.encode("utf-8"))
-    return h.hexdigest()[:20]
+    """Each field, then the tags and the deck, separated by \x1f (one string, encoded once)."""
+    text = "\x1f".join([*(fields[k] for k in FIELDS), " ".join(tags), deck])
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
 
 
 def _media_state(sources: list[str]) -> list[list]:
