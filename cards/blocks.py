@@ -179,11 +179,15 @@ class _Walker:
                 return i
         return min(self.cursor, max(len(self.lines) - 1, 0))
 
-    def add(self, idx: int, kind: str, text: str, **kw) -> Block:
-        src = self.lines[idx] if 0 <= idx < len(self.lines) else ""
-        blank = idx > 0 and not self.lines[idx - 1].strip()
-        b = Block(line=idx + 1, kind=kind, text=text, col=_col(src),
-                  headings=self._heads, blank_before=blank, **kw)
+    def add(self, idx: int, kind: str, text: str, depth: int = -1, item: int = -1, parent: int = -1,
+            first: bool = False, ordered: bool = False, group: int = 0, level: int = 0,
+            cells: Sequence[str] = ()) -> Block:
+        """A Block for source line `idx`. Positional into Block: this runs once per text line, and
+        building a slotted dataclass from merged keywords cost a fifth of the walk."""
+        lines = self.lines
+        src = lines[idx] if 0 <= idx < len(lines) else ""
+        b = Block(idx + 1, kind, text, depth, item, parent, first, ordered, level, group, _col(src), self._heads,
+                  cells, idx > 0 and not lines[idx - 1].strip())
         self.blocks.append(b)
         return b
 
@@ -260,7 +264,6 @@ class _Walker:
     def text_chunk(self, text: str, kind: str, depth: int, item: int, parent: int, first: bool,
                    ordered: bool = False) -> None:
         self.groups += 1
-        lines = self.lines
         for n, line in enumerate(text.rstrip("\n").split("\n")):
             if not line.strip():
                 continue
@@ -278,10 +281,7 @@ class _Walker:
                     d = max(depth + 1, src_col // 2) if depth >= 0 else max(0, src_col // 4)
                     ordered = m.group(1)[0].isdigit()
                     content = content[m.end():]
-            # self.add(…), inlined: this is the walk's hottest line (one call per text line of a note)
-            src = lines[idx] if 0 <= idx < len(lines) else ""
-            self.blocks.append(Block(idx + 1, k, content, d, it, par, fst, ordered, 0, self.groups, _col(src),
-                                     self._heads, (), idx > 0 and not lines[idx - 1].strip()))
+            self.add(idx, k, content, d, it, par, fst, ordered, self.groups)
 
     def table(self, tok: dict) -> None:
         rows: list[list[str]] = []

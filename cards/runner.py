@@ -121,7 +121,7 @@ def run_notes(files: list[tuple[str, str, str]], settings: Settings, jobs: int |
 # card of the vault). Sending it to a pool would cost more than the work; forked processes
 # inherit it instead, and send back only their results.
 
-_forked_task: tuple[Callable, Sequence] | None = None
+_forked_task: tuple[Callable, Sequence, str] | None = None  # (fn, items, folder for results)
 
 
 def _forked_chunk(bounds: tuple[int, int]) -> str:
