@@ -90,7 +90,7 @@ def _fast_paths(block) -> None:
     except (ImportError, AttributeError):
         return
     list_rules = block.list_rules
-    list_sc: list = []
+    list_sc = block.compile_sc(list_rules)  # the plugins have registered their rules by now
 
     def parse_indent_code_fast(state):
         c = state.src[state.cursor:state.cursor + 1]
@@ -102,9 +102,7 @@ def _fast_paths(block) -> None:
         src = state.src
         if (rules is list_rules and state.cursor == 0 and not state.tokens and src
                 and src.find("\n") in (-1, len(src) - 1) and _is_plain_paragraph_start(src, 0)):
-            if not list_sc:
-                list_sc.append(block.compile_sc(list_rules))
-            if list_sc[0].match(src, 0) is None:
+            if list_sc.match(src, 0) is None:
                 state.tokens.append({"type": "paragraph", "text": src})
                 state.cursor = state.cursor_max
                 return
