@@ -15,8 +15,9 @@ anki_collection = pytest.importorskip("anki.collection", reason="the official an
 Collection = anki_collection.Collection
 ImportAnkiPackageRequest = anki_collection.ImportAnkiPackageRequest
 
+import cards.export  # noqa: E402
 from cards.cli import main  # noqa: E402
-from cards.export import FIELDS, MODEL_ID  # noqa: E402
+from cards.export import FIELDS, MODEL, MODEL_ID  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -215,15 +216,57 @@ def test_interrupted_export_leaves_the_previous_deck(tmp_path, monkeypatch):
     before = apkg.read_bytes()
     write_note(notes, "n.md", "- Adam : 바뀐 설명\n")
 
-    def boom(self, file, timestamp=None):
+    def boom(package, file, timestamp):
         Path(file).write_bytes(b"half a zip")
         raise KeyboardInterrupt("killed mid-write")
 
-    monkeypatch.setattr(genanki.Package, "write_to_file", boom)
+    monkeypatch.setattr(cards.export, "write_package", boom)
     r = CliRunner().invoke(main, ["export", str(notes), "--out", str(tmp_path / "d"), "--no-cache"])
     assert r.exit_code != 0
     assert apkg.read_bytes() == before
     assert sorted(p.name for p in (tmp_path / "d").iterdir()) == ["Study Notes.apkg", "Study Notes.manifest.json"]
+
+
+def _tables(apkg: Path, tmp: Path) -> dict:
+    with zipfile.ZipFile(apkg) as z:
+        members = {i.filename: z.read(i.filename) for i in z.infolist() if i.filename != "collection.anki2"}
+        (tmp / "c.anki2").write_bytes(z.read("collection.anki2"))
+    db = sqlite3.connect(tmp / "c.anki2")
+    try:
+        got = {t: db.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall()
+               for t in ("col", "notes", "cards", "revlog", "graves")}
+        got["schema"] = sorted(db.execute("SELECT type, name, tbl_name, sql FROM sqlite_master").fetchall())
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    finally:
+        db.close()
+    (tmp / "c.anki2").unlink()
+    return {**got, "members": members}
+
+
+@pytest.mark.parametrize("in_memory", [True, False])
+def test_our_package_writer_gives_the_collection_genanki_writes(tmp_path, monkeypatch, in_memory):
+    if not in_memory:  # a huge deck goes through a temporary file instead
+        monkeypatch.setattr(cards.export, "_IN_MEMORY_NOTES", 3)
+    rows = [(["Adam", "옵티마이저 <b>x</b>", "", "ML", "n.md:1", "", ""], ["ml"], "g1", 1700000000),
+            (["Lion", "새 것", "L", "", "n.md:2", "<a>o</a>", "y"], ["ml", "opt"], "g2", 1700000000),
+            (["Softmax", "확률", "", "", "m.md:3", "", ""], [], "g3", 1700000000)]
+    img = tmp_path / "cards-0123.png"
+    img.write_bytes(b"\x89PNG fake")
+    theirs, ours = [], []
+    for name, did in (("Study::ML", 1 << 41), ("Study::Other", 1 << 42)):
+        d = genanki.Deck(did, name)
+        mine = cards.export._Deck(did, name)
+        for fields, tags, guid, mod in rows:
+            d.add_note(genanki.Note(model=MODEL, fields=fields, tags=tags, guid=guid + name))
+            mine.add_row(fields, tags, guid + name, mod)
+        theirs.append(d)
+        ours.append(mine)
+    genanki.Package(theirs, media_files=[str(img)]).write_to_file(str(tmp_path / "theirs.apkg"), timestamp=1700000000)
+    cards.export.write_package(genanki.Package(ours, media_files=[str(img)]), str(tmp_path / "ours.apkg"), 1700000000)
+    a, b = _tables(tmp_path / "theirs.apkg", tmp_path), _tables(tmp_path / "ours.apkg", tmp_path)
+    assert len(b["notes"]) == 6 and len(b["cards"]) == 8  # the reverse card only where Reverse is set
+    assert a == b
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cards-0123.png", "ours.apkg", "theirs.apkg"]
 
 
 def test_unchanged_inputs_skip_the_write_and_a_changed_image_does_not(tmp_path, monkeypatch):
