@@ -601,11 +601,14 @@ def write_decks(res, out_dir: Path, root: str, split: bool = False, reverse: boo
     """Write the .apkg (one with every topic sub-deck, or one per topic with `split`) and its manifest."""
     report = Report()
     groups = [g for g in res.groups if g[2] is not None]
-    roots = media_roots or sorted({Path(first_path(g[2])).parent for g in groups})
+    firsts = {first_path(g[2]) for g in groups}
+    roots = media_roots or sorted({Path(p).parent for p in firsts})
     now = int(time.time())
     run_key = getattr(res, "run_key", None)
+    # Link fields depend on which Obsidian vault holds each note's folder, not only on the notes
+    vaults = sorted({str(_vault_of_dir(os.path.dirname(_real(p)))) for p in firsts}) if run_key else []
     inputs = (f"{run_key}|split={split}|reverse={reverse}|root={root}|roots={[str(r) for r in roots]}"
-              if run_key else None)
+              f"|vaults={vaults}" if run_key else None)
     fields_cache = FieldsCache(res, reverse)
     if split:
         by_deck: dict[str, list[tuple]] = {}

@@ -2,8 +2,12 @@
 collection as Anki desktop does, and check decks, fields, rendering, updates and history."""
 from __future__ import annotations
 
+import json
+import os
 import shutil
 import sqlite3
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -285,6 +289,34 @@ def test_unchanged_inputs_skip_the_write_and_a_changed_image_does_not(tmp_path, 
     assert "Wrote" in out and "1 changed" in out
     out = CliRunner().invoke(main, [*args, "--reverse"]).output  # other options: written again
     assert "Wrote" in out
+
+
+def test_a_cached_card_digest_is_reused_only_with_the_same_link(tmp_path):
+    """The manifest digest kept with cached fields covers the Link: once the folder becomes an
+    Obsidian vault, the card counts as changed (newer mod time), so Anki takes the new Link."""
+    env = {**os.environ, "CARDS_CACHE_DIR": str(tmp_path / "cache")}
+    notes = tmp_path / "notes"
+    write_note(notes, "n.md", "- Adam : 옵티마이저\n- Lion : 새 옵티마이저\n")
+
+    def run(out: str, *extra: str) -> str:
+        r = subprocess.run([sys.executable, "-m", "cards", "export", str(notes), "--out", str(tmp_path / out),
+                            "--rules", str(REPO / "rules"), *extra], env=env, capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+        return r.stdout + r.stderr
+
+    def hashes(out: str) -> dict:
+        manifest = json.loads((tmp_path / out / "Study Notes.manifest.json").read_text(encoding="utf-8"))
+        return {g: e["hash"] for g, e in manifest["notes"].items()}
+
+    run("d")
+    first = hashes("d")
+    (notes / ".obsidian").mkdir()
+    out = run("d")
+    assert "0 added, 2 changed" in out
+    run("fresh", "--no-cache")
+    assert hashes("d") == hashes("fresh") and hashes("d") != first
+    with zipfile.ZipFile(tmp_path / "d" / "Study Notes.apkg") as z:
+        assert b"obsidian://open?vault=notes" in z.read("collection.anki2")
 
 
 def anki_notes(tmp_path: Path, apkg: Path, name: str) -> list[tuple]:
