@@ -520,33 +520,49 @@ class FieldsCache:
 
     Everything but the Link field is a function of the card alone; Link depends on the
     folders around the note (an Obsidian vault or not), so it is always made afresh.
-    Cards with images are rendered every time: their fields depend on the image files."""
+    Cards with images are rendered every time: their fields depend on the image files.
+    Each entry also keeps the card's manifest digest with the Link, tags and deck it was
+    taken over, reused while those three are the same."""
 
     def __init__(self, res, reverse: bool):
         self.res, self.reverse = res, reverse
         self.cache = getattr(res, "cache", None)
         self.prefix = f"f:{__version__}:{MODEL_ID}:{int(reverse)}:"
 
-    def all_fields(self, groups: list[tuple], media: Media) -> list[dict[str, str]]:
+    def all_fields(self, groups: list[tuple], media: Media) -> tuple[list[dict[str, str]], list[str]]:
+        """Each group's fields, and its digest (`_digest`)."""
         got = self.cache.get_objects([self.prefix + g[4] for g in groups]) if self.cache is not None else {}
         out: list[dict[str, str] | None] = [None] * len(groups)
+        digests: list[str] = [""] * len(groups)
         missed: list[int] = []
+        new: list[tuple[str, bytes]] = []
+        n_cached = len(_CACHED_FIELDS)
         for i, g in enumerate(groups):
             hit = got.get(self.prefix + g[4])
-            if isinstance(hit, tuple) and len(hit) == len(_CACHED_FIELDS):
-                out[i] = {**dict(zip(_CACHED_FIELDS, hit)), "Link": note_link(first_path(g[2]))}
-            else:
+            if not (isinstance(hit, tuple) and len(hit) == n_cached + 4):
                 missed.append(i)
+                continue
+            link, tags, deck = note_link(first_path(g[2])), " ".join(g[2][5]), g[2][3]
+            fields = out[i] = {**dict(zip(_CACHED_FIELDS, hit)), "Link": link}
+            if hit[n_cached:n_cached + 3] == (link, tags, deck):
+                digests[i] = hit[-1]
+            else:
+                digests[i] = _digest(fields, g[2][5], deck)
+                new.append(self._entry(g, fields, tags, deck, digests[i]))
         full = self.res.full_cards([groups[i] for i in missed])
-        new: list[tuple[str, bytes]] = []
         for i, packed in zip(missed, full):
+            g = groups[i]
             fields = out[i] = packed_fields(packed, reverse=self.reverse, media=media)
+            digests[i] = _digest(fields, g[2][5], g[2][3])
             if not any("![" in e[0] for e in packed[7]):
-                new.append((self.prefix + groups[i][4], pickle.dumps(
-                    tuple(fields[f] for f in _CACHED_FIELDS), protocol=pickle.HIGHEST_PROTOCOL)))
+                new.append(self._entry(g, fields, " ".join(g[2][5]), g[2][3], digests[i]))
         if self.cache is not None:
             self.cache.put_many("fields", new)  # lands in the background while the package is written
-        return out  # type: ignore[return-value]
+        return out, digests  # type: ignore[return-value]
+
+    def _entry(self, g: tuple, fields: dict[str, str], tags: str, deck: str, digest: str) -> tuple[str, bytes]:
+        value = (*(fields[f] for f in _CACHED_FIELDS), fields["Link"], tags, deck, digest)
+        return self.prefix + g[4], pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 _CACHED_FIELDS = [f for f in FIELDS if f != "Link"]
@@ -563,9 +579,8 @@ def _write_one(groups: list[tuple], target: Path, reverse: bool, media_roots: li
         media = Media(media_roots, Path(staging))
         decks: dict[str, genanki.Deck] = {}
         entries: dict[str, dict] = {}
-        for g, fields in zip(groups, fields_cache.all_fields(groups, media)):
+        for g, fields, digest in zip(groups, *fields_cache.all_fields(groups, media)):
             term, deck_name_, tags, guid = g[2][0], g[2][3], g[2][5], g[2][6]
-            digest = _digest(fields, tags, deck_name_)
             prev = old["notes"].get(guid)
             if prev and prev.get("hash") == digest:
                 mod = int(prev.get("mod", now))
