@@ -7,6 +7,7 @@ never move deck, and adding a field to a note type forks it in the user's collec
 """
 from __future__ import annotations
 
+import errno
 import hashlib
 import html
 import itertools
@@ -15,6 +16,7 @@ import os
 import pickle
 import re
 import sqlite3
+import stat
 import tempfile
 import time
 import unicodedata
@@ -233,8 +235,10 @@ class Media:
         return self._by_name
 
     def resolver(self, note_path: str, line: int) -> ImageResolver:
+        folder = os.path.dirname(note_path)
+
         def resolve(ref: str) -> str | None:
-            key = (str(Path(note_path).parent), ref)
+            key = (folder, ref)
             if key in self._resolved:
                 found = self._resolved[key]
                 if found is None:
@@ -251,23 +255,25 @@ class Media:
             name = unquote(raw.split("|")[0].split("#")[0]).strip()
             if name.lower().startswith("file://"):
                 name = name[7:]
-            base = Path(note_path).parent
-            cands = [base / name] + [r / name.lstrip("/") for r in self.roots]
+            cands = [os.path.join(folder, name)] + [os.path.join(r, name.lstrip("/")) for r in self._root_strs]
             if "/" not in name and "\\" not in name:
-                cands += [Path(p) for p in self._index().get(unicodedata.normalize("NFC", name), [])]
-            outside = None
+                cands += self._index().get(unicodedata.normalize("NFC", name), [])
+            outside = False
             for c in cands:
+                real = _realpath(c)
                 try:
-                    real = c.resolve()
-                except (OSError, RuntimeError):
-                    continue
+                    st = os.stat(real)
+                except OSError as exc:
+                    if exc.errno == errno.ELOOP:
+                        continue  # a symlink loop: no file (pathlib's resolve() raises here)
+                    st = None
                 if not self._inside(real):
-                    outside = outside or c
+                    outside = True
                     continue
-                if real.is_file():
-                    return self._pack(real)
-            is_outside = outside is not None and not any(c.exists() and self._inside(c.resolve()) for c in cands)
-            self._outside[(str(Path(note_path).parent), ref)] = is_outside
+                if st is not None and stat.S_ISREG(st.st_mode):
+                    return self._pack(Path(real))
+            is_outside = outside and not any(os.path.exists(c) and self._inside(_realpath(c)) for c in cands)
+            self._outside[(folder, ref)] = is_outside
             self._warn(note_path, ref, line, is_outside)
             return None
 
@@ -328,6 +334,15 @@ def _vault_of_dir(folder: str) -> Path | None:
 @lru_cache(maxsize=4096)
 def _real_dir(folder: str) -> str:
     return os.path.realpath(folder)
+
+
+def _realpath(path: str) -> str:
+    """`os.path.realpath(path)`, resolving the folder once per folder: only the last part is looked at again."""
+    folder, name = os.path.split(path)
+    if not folder or name in ("", ".", ".."):
+        return os.path.realpath(path)
+    joined = os.path.join(_real_dir(folder), name)
+    return os.path.realpath(joined) if os.path.islink(joined) else joined
 
 
 def _real(path: str) -> str:

@@ -105,3 +105,27 @@ def test_our_tuned_mistune_gives_the_tokens_of_plain_mistune(text):
     from cards.blocks import _MD
     plain = mistune.create_markdown(renderer=None, plugins=["table", "math"])
     assert _MD(text) == plain(text)
+
+
+PART = st.sampled_from(["d", "s", "loop", "dangling", "..", ".", "f.png", "link.png", "x", ""])
+
+
+@CHECK
+@given(st.lists(PART, min_size=1, max_size=6).map("/".join))
+def test_realpath_with_a_cached_folder_is_realpath(tmp_path_factory, rel):
+    """Image lookups resolve the folder once per folder; through symlinked folders, linked files,
+    dangling links, loops and '..', the answer is os.path.realpath's."""
+    import os
+
+    from cards.export import _realpath
+    root = tmp_path_factory.getbasetemp() / "links"
+    if not root.exists():
+        (root / "d" / "x").mkdir(parents=True)
+        (root / "d" / "f.png").write_bytes(b"png")
+        os.symlink(root / "d", root / "s")  # a linked folder
+        os.symlink(root / "d" / "f.png", root / "d" / "link.png")  # a linked file
+        os.symlink(root / "nowhere", root / "d" / "dangling")
+        os.symlink(root / "loop", root / "loop")  # a link to itself
+    for base in (root, root / "d", root / "s" / "x"):
+        path = os.path.join(base, rel)
+        assert _realpath(path) == os.path.realpath(path), path
