@@ -336,12 +336,23 @@ def _real_dir(folder: str) -> str:
     return os.path.realpath(folder)
 
 
+@lru_cache(maxsize=4096)
+def _real_folder(folder: str) -> str | None:
+    """The folder's real path, if every part of it resolves (no missing part, no link loop)."""
+    try:
+        real = os.path.realpath(folder, strict=True)
+    except (OSError, RuntimeError):
+        return None
+    return real if os.path.isdir(real) else None
+
+
 def _realpath(path: str) -> str:
     """`os.path.realpath(path)`, resolving the folder once per folder: only the last part is looked at again."""
     folder, name = os.path.split(path)
-    if not folder or name in ("", ".", ".."):
+    real = _real_folder(folder) if folder and name not in ("", ".", "..") else None
+    if real is None:
         return os.path.realpath(path)
-    joined = os.path.join(_real_dir(folder), name)
+    joined = os.path.join(real, name)
     return os.path.realpath(joined) if os.path.islink(joined) else joined
 
 
