@@ -157,37 +157,54 @@ _SCHEMA_TABLES = "\n".join(ln for ln in APKG_SCHEMA.splitlines() if not ln.start
 _SCHEMA_INDEXES = "\n".join(ln for ln in APKG_SCHEMA.splitlines() if ln.startswith("CREATE INDEX"))
 
 
+PATCH = True  # carry unchanged notes over from the previous package (off: always write afresh)
 _IN_MEMORY_NOTES = 50_000  # up to this many notes (about 70 MB of collection) the package is built in memory
 
 
-def write_package(package: genanki.Package, path: str, timestamp: int) -> None:
+def write_package(package: genanki.Package, path: str, timestamp: int, token: str = "",
+                  base: "Previous | None" = None) -> None:
     """What `genanki.Package.write_to_file` writes, with the indexes made last and, for all
-    but huge decks, the collection built in memory.
+    but huge decks, the collection built in memory; `token` goes in the zip's comment.
 
     The collection is the same schema and rows as genanki's (its tables, its `col` row, each
     deck's rows from the same id generator). Handing SQLite's in-memory image to the zip saves
     writing a 30 MB temporary file and reading it back; an index built once over the rows is
-    cheaper than one kept up to date row by row."""
-    in_memory = sum(len(getattr(d, "rows", ())) + len(d.notes) for d in package.decks) <= _IN_MEMORY_NOTES
+    cheaper than one kept up to date row by row.
+
+    With `base` (the previous package's collection, see `Previous`), the notes it names as
+    dropped go, with their cards; the rest stay as they are, the decks' rows are added under
+    ids above every id in it, and the `col` row (decks, note type) is made afresh."""
+    in_memory = base is not None or \
+        sum(len(getattr(d, "rows", ())) + len(d.notes) for d in package.decks) <= _IN_MEMORY_NOTES
     tmp = None
     if not in_memory:
         fd, tmp = tempfile.mkstemp(prefix="cards-", suffix=".anki2")
         os.close(fd)
     try:
-        db = sqlite3.connect(":memory:" if in_memory else tmp)
+        db = base.db if base is not None else sqlite3.connect(":memory:" if in_memory else tmp)
         try:
             cursor = db.cursor()
-            cursor.executescript(_SCHEMA_TABLES)
+            if base is None:
+                cursor.executescript(_SCHEMA_TABLES)
+                start = int(timestamp * 1000)
+            else:
+                base.drop_notes(cursor)
+                cursor.execute("DELETE FROM col")
+                top = cursor.execute("SELECT max(m) FROM (SELECT max(id) AS m FROM notes UNION ALL "
+                                     "SELECT max(id) FROM cards)").fetchone()[0]
+                start = max(int(timestamp * 1000), (top or 0) + 1)
             cursor.executescript(APKG_COL)
-            id_gen = itertools.count(int(timestamp * 1000))
+            id_gen = itertools.count(start)
             for deck in package.decks:
                 deck.write_to_db(cursor, timestamp, id_gen)
-            cursor.executescript(_SCHEMA_INDEXES)
+            if base is None:
+                cursor.executescript(_SCHEMA_INDEXES)
             db.commit()
             image = db.serialize() if in_memory else None
         finally:
             db.close()
         with zipfile.ZipFile(path, "w") as out:
+            out.comment = token.encode("utf-8")
             if image is not None:
                 out.writestr("collection.anki2", image)
                 del image
@@ -200,6 +217,55 @@ def write_package(package: genanki.Package, path: str, timestamp: int) -> None:
     finally:
         if tmp is not None:
             os.unlink(tmp)
+
+
+class Previous:
+    """The collection of the last package written to a target, to carry its unchanged notes over.
+
+    Taken only when everything vouches for it: the manifest names the same tool and export
+    options, the package's zip comment is the token the manifest recorded when both were
+    written (so a package whose manifest did not get written is never trusted), and its notes
+    are exactly the manifest's, all of our note type. Anything else: None, and a full write."""
+
+    def __init__(self, db: sqlite3.Connection):
+        self.db = db
+        self.drop: list[str] = []  # GUIDs of notes to take out (changed or gone)
+
+    @classmethod
+    def open(cls, target: Path, old: dict, tool: str) -> "Previous | None":
+        notes = old["notes"]
+        if old.get("tool") != tool or not old.get("token") or not notes or len(notes) > _IN_MEMORY_NOTES:
+            return None
+        db = None
+        try:
+            with zipfile.ZipFile(target) as z:
+                if z.comment != str(old["token"]).encode("utf-8"):
+                    return None
+                image = z.read("collection.anki2")
+            db = sqlite3.connect(":memory:")
+            db.deserialize(image)
+            del image
+            rows = db.execute("SELECT guid, mid FROM notes").fetchall()
+            if len(rows) == len(notes) and {g for g, _ in rows} == notes.keys() and \
+                    all(mid == MODEL_ID for _, mid in rows):
+                return cls(db)
+        except (OSError, zipfile.BadZipFile, KeyError, ValueError, sqlite3.Error, RuntimeError):
+            pass
+        if db is not None:
+            db.close()
+        return None
+
+    def drop_notes(self, cursor) -> None:
+        """Take out the notes in `drop` and their cards (one pass over each table; old text is zeroed)."""
+        cursor.execute("PRAGMA secure_delete = ON")
+        cursor.execute("CREATE TEMP TABLE dropped (guid TEXT PRIMARY KEY)")
+        cursor.executemany("INSERT OR IGNORE INTO dropped VALUES (?)", [(g,) for g in self.drop])
+        cursor.execute("DELETE FROM cards WHERE nid IN (SELECT id FROM notes WHERE guid IN (SELECT guid FROM dropped))")
+        cursor.execute("DELETE FROM notes WHERE guid IN (SELECT guid FROM dropped)")
+        cursor.execute("DROP TABLE dropped")
+
+    def close(self) -> None:
+        self.db.close()
 
 
 # -- media ------------------------------------------------------------------------------
@@ -510,10 +576,17 @@ class Report:
         return lines
 
 
-def _digest(fields: dict[str, str], tags: list[str], deck: str) -> str:
-    """Each field, then the tags and the deck, separated by \x1f (one string, encoded once)."""
-    text = "\x1f".join([*(fields[k] for k in FIELDS), " ".join(tags), deck])
+def _digest(fields: list[str], tags: list[str], deck: str) -> str:
+    """Each field (in FIELDS order), then the tags and the deck, separated by \x1f (one string, encoded once)."""
+    text = "\x1f".join([*fields, " ".join(tags), deck])
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
+
+
+def _basis(group: tuple) -> str:
+    """What a card's row is made from besides the tool and the options: its content, Link, tags and deck."""
+    card = group[2]
+    text = "\x1f".join([group[4], note_link(first_path(card)), " ".join(card[5]), card[3]])
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=12).hexdigest()
 
 
 def _media_state(sources: list[str]) -> list[list]:
@@ -527,12 +600,21 @@ def _media_state(sources: list[str]) -> list[list]:
     return out
 
 
+def _token_of(target: Path) -> str | None:
+    """The token written in a package's zip comment with its manifest (None if unreadable)."""
+    try:
+        with zipfile.ZipFile(target) as z:
+            return z.comment.decode("utf-8")
+    except (OSError, zipfile.BadZipFile, UnicodeDecodeError):
+        return None
+
+
 def _unchanged(old: dict, inputs: str | None, target: Path, report: Report, groups: list[tuple]) -> bool:
     """True when the previous export was made from exactly these inputs and its files are intact."""
     if not inputs or old.get("inputs") != inputs or not target.is_file():
         return False
     if target.stat().st_size != old.get("size") or _media_state([m[0] for m in old.get("media", [])]) != \
-            old.get("media", []):
+            old.get("media", []) or _token_of(target) != old.get("token"):
         return False
     report.skipped.append(target)
     for g in groups:
@@ -555,11 +637,12 @@ class FieldsCache:
         self.cache = getattr(res, "cache", None)
         self.prefix = f"f:{__version__}:{MODEL_ID}:{int(reverse)}:"
 
-    def all_fields(self, groups: list[tuple], media: Media) -> tuple[list[dict[str, str]], list[str]]:
-        """Each group's fields, and its digest (`_digest`)."""
+    def all_fields(self, groups: list[tuple], media: Media) -> tuple[list[list[str]], list[str], list[bool]]:
+        """Each group's fields (in FIELDS order), its digest (`_digest`), and whether it shows images."""
         got = self.cache.get_objects([self.prefix + g[4] for g in groups]) if self.cache is not None else {}
-        out: list[dict[str, str] | None] = [None] * len(groups)
+        out: list[list[str]] = [[]] * len(groups)
         digests: list[str] = [""] * len(groups)
+        images = [False] * len(groups)
         missed: list[int] = []
         new: list[tuple[str, bytes]] = []
         n_cached = len(_CACHED_FIELDS)
@@ -569,7 +652,7 @@ class FieldsCache:
                 missed.append(i)
                 continue
             link, tags, deck = note_link(first_path(g[2])), " ".join(g[2][5]), g[2][3]
-            fields = out[i] = {**dict(zip(_CACHED_FIELDS, hit)), "Link": link}
+            fields = out[i] = [*hit[:_LINK], link, *hit[_LINK:n_cached]]
             if hit[n_cached:n_cached + 3] == (link, tags, deck):
                 digests[i] = hit[-1]
             else:
@@ -578,60 +661,99 @@ class FieldsCache:
         full = self.res.full_cards([groups[i] for i in missed])
         for i, packed in zip(missed, full):
             g = groups[i]
-            fields = out[i] = packed_fields(packed, reverse=self.reverse, media=media)
+            as_dict = packed_fields(packed, reverse=self.reverse, media=media)
+            fields = out[i] = [as_dict[f] for f in FIELDS]
             digests[i] = _digest(fields, g[2][5], g[2][3])
-            if not any("![" in e[0] for e in packed[7]):
+            images[i] = any("![" in e[0] for e in packed[7])
+            if not images[i]:
                 new.append(self._entry(g, fields, " ".join(g[2][5]), g[2][3], digests[i]))
         if self.cache is not None:
             self.cache.put_many("fields", new)  # lands in the background while the package is written
-        return out, digests  # type: ignore[return-value]
+        return out, digests, images
 
-    def _entry(self, g: tuple, fields: dict[str, str], tags: str, deck: str, digest: str) -> tuple[str, bytes]:
-        value = (*(fields[f] for f in _CACHED_FIELDS), fields["Link"], tags, deck, digest)
+    def _entry(self, g: tuple, fields: list[str], tags: str, deck: str, digest: str) -> tuple[str, bytes]:
+        value = (*fields[:_LINK], *fields[_LINK + 1:], fields[_LINK], tags, deck, digest)
         return self.prefix + g[4], pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 _CACHED_FIELDS = [f for f in FIELDS if f != "Link"]
+_LINK = FIELDS.index("Link")
 
 
 def _write_one(groups: list[tuple], target: Path, reverse: bool, media_roots: list[Path], report: Report,
                now: int, inputs: str | None, fields_cache: FieldsCache) -> None:
+    """Write one package and its manifest.
+
+    When the previous package can be trusted (`Previous`), a card whose content, Link, tags
+    and deck are what the manifest recorded keeps its row there untouched and is not even
+    rendered; cards with images are rendered again (their files may have changed) and keep
+    their row if it comes out the same. The package is then the previous collection with the
+    other notes replaced, which imports into Anki exactly like a package written from scratch
+    (a test compares the two table by table)."""
     manifest_path = target.with_name(target.stem + ".manifest.json")
     old = _load_manifest(manifest_path)
     if _unchanged(old, inputs, target, report, groups):
         return
     report.first_export = report.first_export and not old["notes"]
-    with tempfile.TemporaryDirectory(prefix="cards-media-") as staging:
-        media = Media(media_roots, Path(staging))
-        decks: dict[str, genanki.Deck] = {}
-        entries: dict[str, dict] = {}
-        for g, fields, digest in zip(groups, *fields_cache.all_fields(groups, media)):
-            term, deck_name_, tags, guid = g[2][0], g[2][3], g[2][5], g[2][6]
-            prev = old["notes"].get(guid)
-            if prev and prev.get("hash") == digest:
-                mod = int(prev.get("mod", now))
-            else:
-                mod = max(now, int(prev.get("mod", 0)) + 1) if prev else now
-                (report.changed if prev else report.added).append(term)
-            if prev and prev.get("deck") and prev["deck"] != deck_name_:
-                report.moved.append((term, prev["deck"], deck_name_))
-            entries[guid] = {"term": term, "deck": deck_name_, "hash": digest, "mod": mod}
-            deck = decks.get(deck_name_)
-            if deck is None:
-                deck = decks[deck_name_] = _Deck(stable_id("deck:" + deck_name_), deck_name_)
-            deck.add_row([fields[f] for f in FIELDS], tags, guid, mod)
-            report.decks[deck_name_] = report.decks.get(deck_name_, 0) + 1
-        for guid, prev in sorted(old["notes"].items()):
-            if guid not in entries:
-                report.removed.append(prev.get("term", guid))
-        report.warnings.extend(media.warnings)
-        package = genanki.Package([decks[d] for d in sorted(decks)], media_files=sorted(str(p) for p in
-                                                                                        media.packed.values()))
-        report.media += len(media.packed)
-        _atomic_write(target, lambda tmp: write_package(package, tmp, now))
-        media_sources = sorted(media.sources)
-    manifest = {"version": MANIFEST_VERSION, "exported": now, "notes": entries, "inputs": inputs,
-                "size": target.stat().st_size, "media": _media_state(media_sources)}
+    tool = fields_cache.prefix
+    base = Previous.open(target, old, tool) if PATCH else None
+    try:
+        bases = [_basis(g) for g in groups]
+        prevs = [old["notes"].get(g[2][6]) for g in groups]
+        if base is None:
+            todo = list(range(len(groups)))
+        else:
+            todo = [i for i, (prev, b) in enumerate(zip(prevs, bases))
+                    if not prev or prev.get("basis") != b or prev.get("images")]
+        with tempfile.TemporaryDirectory(prefix="cards-media-") as staging:
+            media = Media(media_roots, Path(staging))
+            rendered = dict(zip(todo, zip(*fields_cache.all_fields([groups[i] for i in todo], media))))
+            decks: dict[str, genanki.Deck] = {}
+            entries: dict[str, dict] = {}
+            kept: set[str] = set()  # notes whose row in the previous package stays as it is
+            for i, g in enumerate(groups):
+                term, deck_name_, tags, guid = g[2][0], g[2][3], g[2][5], g[2][6]
+                prev = prevs[i]
+                deck = decks.get(deck_name_)
+                if deck is None:
+                    deck = decks[deck_name_] = _Deck(stable_id("deck:" + deck_name_), deck_name_)
+                report.decks[deck_name_] = report.decks.get(deck_name_, 0) + 1
+                if prev and prev.get("deck") and prev["deck"] != deck_name_:
+                    report.moved.append((term, prev["deck"], deck_name_))
+                if i not in rendered:  # the same basis: the same row
+                    entries[guid] = prev
+                    kept.add(guid)
+                    continue
+                fields, digest, images = rendered[i]
+                if prev and prev.get("hash") == digest:
+                    mod = int(prev.get("mod", now))
+                    if base is not None:
+                        kept.add(guid)
+                else:
+                    mod = max(now, int(prev.get("mod", 0)) + 1) if prev else now
+                    (report.changed if prev else report.added).append(term)
+                entries[guid] = {"term": term, "deck": deck_name_, "hash": digest, "mod": mod, "basis": bases[i]}
+                if images:
+                    entries[guid]["images"] = True
+                if guid not in kept:
+                    deck.add_row(fields, tags, guid, mod)
+            for guid, prev in sorted(old["notes"].items()):
+                if guid not in entries:
+                    report.removed.append(prev.get("term", guid))
+            report.warnings.extend(media.warnings)
+            package = genanki.Package([decks[d] for d in sorted(decks)], media_files=sorted(str(p) for p in
+                                                                                            media.packed.values()))
+            report.media += len(media.packed)
+            if base is not None:
+                base.drop = [guid for guid in old["notes"] if guid not in kept]
+            token = f"cards {now} {os.urandom(8).hex()}"
+            _atomic_write(target, lambda tmp: write_package(package, tmp, now, token, base))
+            media_sources = sorted(media.sources)
+    finally:
+        if base is not None:
+            base.close()
+    manifest = {"version": MANIFEST_VERSION, "exported": now, "notes": entries, "inputs": inputs, "tool": tool,
+                "token": token, "size": target.stat().st_size, "media": _media_state(media_sources)}
     _atomic_write(manifest_path, lambda tmp: Path(tmp).write_text(
         json.dumps(manifest, ensure_ascii=False, sort_keys=True, separators=(",", ":")), encoding="utf-8"))
     report.paths.append(target)

@@ -8,6 +8,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import time
 import zipfile
 from pathlib import Path
 
@@ -317,6 +318,111 @@ def test_a_cached_card_digest_is_reused_only_with_the_same_link(tmp_path):
     assert hashes("d") == hashes("fresh") and hashes("d") != first
     with zipfile.ZipFile(tmp_path / "d" / "Study Notes.apkg") as z:
         assert b"obsidian://open?vault=notes" in z.read("collection.anki2")
+
+
+def _without_ids(apkg: Path, tmp: Path) -> dict:
+    """A package's collection with row ids replaced by what they point at: notes by GUID, cards by (GUID, ord)."""
+    t = _tables(apkg, tmp)
+    guid_of = {n[0]: n[1] for n in t["notes"]}
+    t["notes"] = sorted(n[1:] for n in t["notes"])
+    t["cards"] = sorted((guid_of[c[1]], *c[2:]) for c in t["cards"])
+    t["col"] = [(*c[:8], json.loads(c[8]), json.loads(c[9]), json.loads(c[10]), c[11]) for c in t["col"]]
+    return t
+
+
+def test_a_patched_package_is_the_package_written_from_scratch(tmp_path, monkeypatch):
+    """Carrying unchanged notes over from the previous package gives, step after step (edits,
+    additions, removals, a changed image, a topic move, a reverted edit), the rows, decks,
+    note type, media and manifest a from-scratch write gives, and what Anki imports is the same."""
+    monkeypatch.setenv("CARDS_CACHE_DIR", str(tmp_path / "cache"))
+    notes = tmp_path / "notes"
+    write_note(notes, "a.md", "## Optimization\n- Adam : 옵티마이저\n- SGD : 확률적 경사 하강법\n")
+    write_note(notes, "b.md", "Softmax\n- 확률로 바꿈 ![d](d.png)\n- Dropout : 뉴런을 끔\n- Adam : 모멘텀 + RMSProp\n")
+    write_note(notes, "c.md", "# Regularization\n- Early stopping : 검증 손실이 오르면 멈춤\n- Mixup : 두 이미지를 섞음\n")
+    (notes / "d.png").write_bytes(b"\x89PNG one")
+    state = tmp_path / "state"  # the out folder as the patched runs leave it
+    state.mkdir()
+    stamp = [1_800_000_000]
+
+    def run(out: Path, patch: bool, *extra: str) -> str:
+        shutil.rmtree(out, ignore_errors=True)
+        shutil.copytree(state, out)
+        with monkeypatch.context() as m:
+            m.setattr(cards.export, "PATCH", patch)
+            m.setattr(time, "time", lambda: float(stamp[0]))
+            r = CliRunner().invoke(main, ["export", str(notes), "--out", str(out), "--rules", str(REPO / "rules"),
+                                          "--verbose", *extra])
+        assert r.exit_code == 0, r.output
+        return r.output.replace(str(out), "OUT")
+
+    def step(name: str, *extra: str, advance: int = 100) -> None:
+        stamp[0] += advance
+        patched, fresh = tmp_path / "patched", tmp_path / "fresh"
+        out_p, out_f = run(patched, True, *extra), run(fresh, False, *extra)
+        assert out_p == out_f, name
+        apkg = "Study Notes.apkg"
+        assert _without_ids(patched / apkg, tmp_path) == _without_ids(fresh / apkg, tmp_path), name
+        man_p, man_f = (json.loads((d / "Study Notes.manifest.json").read_text(encoding="utf-8"))
+                        for d in (patched, fresh))
+        for m in (man_p, man_f):
+            del m["token"], m["size"]
+        assert man_p == man_f, name
+        shutil.rmtree(state)
+        shutil.copytree(patched, state)
+        for kind, folder in (("p", patched), ("f", fresh)):
+            c = Collection(str(tmp_path / f"{kind}.anki2"))  # one collection each, imported into step by step
+            try:
+                import_into(c, folder / apkg)
+                seen[kind] = sorted((n.guid, tuple(n.fields), tuple(n.tags), n.mod,
+                                     tuple(sorted(c.decks.name(card.did) for card in n.cards())))
+                                    for n in (c.get_note(i) for i in c.find_notes("")))
+            finally:
+                c.close()
+        assert seen["p"] == seen["f"], name
+
+    seen: dict = {}
+    step("first")
+    step("nothing changed", "--no-cache")  # without the cache's run key, no "Unchanged" shortcut either
+    write_note(notes, "a.md", "## Optimization\n- Adam : 바뀐 설명\n- SGD : 확률적 경사 하강법\n- Lion : 새 옵티마이저\n")
+    step("edited and added")
+    (notes / "c.md").unlink()
+    step("removed")
+    (notes / "d.png").write_bytes(b"\x89PNG two, edited")
+    step("image changed")
+    write_note(notes, "b.md", "Softmax\n- 확률로 바꿈 ![d](d.png)\n\n## Optimization\n- Dropout : 뉴런을 끔\n")
+    step("moved to another topic")
+    write_note(notes, "a.md", "## Optimization\n- Adam : 옵티마이저\n- SGD : 확률적 경사 하강법\n")
+    step("edit reverted")
+    write_note(notes, "c.md", "# Regularization\n- Early stopping : 다시 추가\n")
+    step("added again within the same second", advance=0)  # new ids never collide with the kept ones
+    with zipfile.ZipFile(tmp_path / "patched" / "Study Notes.apkg") as z:
+        assert z.comment.startswith(b"cards ")
+
+
+def test_a_package_without_its_manifest_is_never_patched(tmp_path):
+    """A package written by a run that died before its manifest (or a package from elsewhere)
+    does not match the manifest's token: the next export writes everything afresh."""
+    notes = tmp_path / "notes"
+    write_note(notes, "n.md", "- Adam : 옵티마이저\n- Lion : 새 옵티마이저\n")
+    out = tmp_path / "d"
+    export(notes, out)
+    manifest = (out / "Study Notes.manifest.json").read_bytes()
+    write_note(notes, "n.md", "- Adam : 바뀐 설명\n- Lion : 새 옵티마이저\n")
+    export(notes, out)
+    (out / "Study Notes.manifest.json").write_bytes(manifest)  # as if the manifest never got written
+    write_note(notes, "n.md", "- Adam : 옵티마이저\n- Lion : 새 옵티마이저\n")  # back to what it records
+    export(notes, out)
+    col = Collection(str(tmp_path / "c.anki2"))
+    try:
+        import_into(col, out / "Study Notes.apkg")
+        assert notes_by_term(col)["Adam"]["Definition"].startswith("옵티마이저")
+    finally:
+        col.close()
+    (out / "Study Notes.apkg").write_bytes(b"not a zip")  # a damaged package: written afresh too
+    write_note(notes, "n.md", "- Adam : 옵티마이저\n- Lion : 바뀐 옵티마이저\n")
+    assert "Wrote" in export(notes, out)
+    with zipfile.ZipFile(out / "Study Notes.apkg") as z:
+        assert z.testzip() is None
 
 
 def anki_notes(tmp_path: Path, apkg: Path, name: str) -> list[tuple]:
