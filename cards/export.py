@@ -334,7 +334,7 @@ class Media:
                         continue  # a symlink loop: no file (pathlib's resolve() raises here)
                     st = None
                 if not self._inside(real):
-                    outside = True
+                    outside = outside or st is not None  # a file is there, outside: say so
                     continue
                 if st is not None and stat.S_ISREG(st.st_mode):
                     return self._pack(Path(real))

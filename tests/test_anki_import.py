@@ -177,7 +177,8 @@ def test_media_names_do_not_collide_and_missing_or_escaping_images_warn(tmp_path
     notes = tmp_path / "notes"
     write_note(notes / "a", "a.md", "Alpha\n- 첫 그림 ![](image.png)\n")
     write_note(notes / "b", "b.md", "Beta\n- 둘째 그림 ![](image.png)\n- 없는 그림 ![](missing.png)\n"
-                                    "- 밖 ![](../../../../etc/passwd)\n")
+                                    "- 밖 ![](../../secret.png)\n- 위 ![](../a/gone.png)\n")
+    (tmp_path / "secret.png").write_bytes(b"\x89PNG private")
     (notes / "a" / "image.png").write_bytes(b"\x89PNG one")
     (notes / "b" / "image.png").write_bytes(b"\x89PNG two")
     out = export(notes, tmp_path / "d", "--verbose")
@@ -186,7 +187,9 @@ def test_media_names_do_not_collide_and_missing_or_escaping_images_warn(tmp_path
         names = sorted(json.loads(z.read("media")).values())
     assert len(names) == 2 and all(n.startswith("cards-") and n.endswith(".png") for n in names)
     assert "b.md:3: image 'missing.png' not found" in out
-    assert "b.md:4: image '../../../../etc/passwd' is outside the notes folder" in out
+    assert "b.md:4: image '../../secret.png' is outside the notes folder" in out
+    # missing beside the note; tried against the notes folder too, '..' leads out of it, but no file is there
+    assert "b.md:5: image '../a/gone.png' not found" in out
 
 
 def test_split_and_reverse(tmp_path, col):
