@@ -333,7 +333,8 @@ def _without_ids(apkg: Path, tmp: Path) -> dict:
     return t
 
 
-def test_a_patched_package_is_the_package_written_from_scratch(tmp_path, monkeypatch):
+@pytest.mark.parametrize("split", [False, True])
+def test_a_patched_package_is_the_package_written_from_scratch(tmp_path, monkeypatch, split):
     """Carrying unchanged notes over from the previous package gives, step after step (edits,
     additions, removals, a changed image, a topic move, a reverted edit), the rows, decks,
     note type, media and manifest a from-scratch write gives, and what Anki imports is the same."""
@@ -346,6 +347,15 @@ def test_a_patched_package_is_the_package_written_from_scratch(tmp_path, monkeyp
     state = tmp_path / "state"  # the out folder as the patched runs leave it
     state.mkdir()
     stamp = [1_800_000_000]
+    opened: list[bool] = []  # whether each patched write found a previous package to start from
+    real_open = cards.export.Previous.open
+
+    def spy(target, old, tool):
+        base = real_open(target, old, tool)
+        opened.append(base is not None)
+        return base
+
+    monkeypatch.setattr(cards.export.Previous, "open", spy)
 
     def run(out: Path, patch: bool, *extra: str) -> str:
         shutil.rmtree(out, ignore_errors=True)
@@ -354,7 +364,7 @@ def test_a_patched_package_is_the_package_written_from_scratch(tmp_path, monkeyp
             m.setattr(cards.export, "PATCH", patch)
             m.setattr(time, "time", lambda: float(stamp[0]))
             r = CliRunner().invoke(main, ["export", str(notes), "--out", str(out), "--rules", str(REPO / "rules"),
-                                          "--verbose", *extra])
+                                          "--verbose", *(["--split"] if split else []), *extra])
         assert r.exit_code == 0, r.output
         return r.output.replace(str(out), "OUT")
 
@@ -363,19 +373,22 @@ def test_a_patched_package_is_the_package_written_from_scratch(tmp_path, monkeyp
         patched, fresh = tmp_path / "patched", tmp_path / "fresh"
         out_p, out_f = run(patched, True, *extra), run(fresh, False, *extra)
         assert out_p == out_f, name
-        apkg = "Study Notes.apkg"
-        assert _without_ids(patched / apkg, tmp_path) == _without_ids(fresh / apkg, tmp_path), name
-        man_p, man_f = (json.loads((d / "Study Notes.manifest.json").read_text(encoding="utf-8"))
-                        for d in (patched, fresh))
-        for m in (man_p, man_f):
-            del m["token"], m["size"]
-        assert man_p == man_f, name
+        packages = sorted(p.name for p in patched.glob("*.apkg"))
+        assert packages == sorted(p.name for p in fresh.glob("*.apkg")) and len(packages) == (3 if split else 1)
+        for apkg in packages:
+            assert _without_ids(patched / apkg, tmp_path) == _without_ids(fresh / apkg, tmp_path), (name, apkg)
+            man_p, man_f = (json.loads((d / apkg.replace(".apkg", ".manifest.json")).read_text(encoding="utf-8"))
+                            for d in (patched, fresh))
+            for m in (man_p, man_f):
+                del m["token"], m["size"]
+            assert man_p == man_f, (name, apkg)
         shutil.rmtree(state)
         shutil.copytree(patched, state)
         for kind, folder in (("p", patched), ("f", fresh)):
             c = Collection(str(tmp_path / f"{kind}.anki2"))  # one collection each, imported into step by step
             try:
-                import_into(c, folder / apkg)
+                for apkg in packages:
+                    import_into(c, folder / apkg)
                 seen[kind] = sorted((n.guid, tuple(n.fields), tuple(n.tags), n.mod,
                                      tuple(sorted(c.decks.name(card.did) for card in n.cards())))
                                     for n in (c.get_note(i) for i in c.find_notes("")))
@@ -398,8 +411,9 @@ def test_a_patched_package_is_the_package_written_from_scratch(tmp_path, monkeyp
     step("edit reverted")
     write_note(notes, "c.md", "# Regularization\n- Early stopping : 다시 추가\n")
     step("added again within the same second", advance=0)  # new ids never collide with the kept ones
-    with zipfile.ZipFile(tmp_path / "patched" / "Study Notes.apkg") as z:
+    with zipfile.ZipFile(next((tmp_path / "patched").glob("*.apkg"))) as z:
         assert z.comment.startswith(b"cards ")
+    assert opened.count(True) >= 6, opened  # every step after the first started from the previous package
 
 
 def test_a_package_without_its_manifest_is_never_patched(tmp_path):
