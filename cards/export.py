@@ -456,7 +456,7 @@ def packed_fields(card: tuple, images: ImageResolver | None = None, reverse: boo
     parts = []
     multi = len(expl) > 1
     for text, path, line, context, _rule, title, _date, *_ in expl:
-        res = media.resolver(path, line) if media is not None else images
+        res = (media.resolver(path, line) if "![" in text else None) if media is not None else images
         body = definition_html(text, res)
         if multi:
             where = " › ".join([title, *context]) if title else " › ".join(context)
