@@ -398,11 +398,6 @@ def _vault_of_dir(folder: str) -> Path | None:
 
 
 @lru_cache(maxsize=4096)
-def _real_dir(folder: str) -> str:
-    return os.path.realpath(folder)
-
-
-@lru_cache(maxsize=4096)
 def _real_folder(folder: str) -> str | None:
     """The folder's real path, if every part of it resolves (no missing part, no link loop)."""
     try:
@@ -423,11 +418,8 @@ def _realpath(path: str) -> str:
 
 
 def _real(path: str) -> str:
-    """The file's real path, resolving its folder once per folder (most notes are not links themselves)."""
-    if os.path.islink(path):
-        return os.path.realpath(path)
-    folder, name = os.path.split(os.path.abspath(path))
-    return os.path.join(_real_dir(folder), name)
+    """A note's real path (`_realpath` of its absolute path: most notes are not links themselves)."""
+    return _realpath(os.path.abspath(path))
 
 
 @lru_cache(maxsize=16384)
