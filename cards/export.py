@@ -285,8 +285,7 @@ class Media:
         self._by_name: dict[str, list[str]] | None = None
         self._lines: dict[str, list[str]] = {}  # a note's lines, read once for all its warnings
 
-    def _inside(self, p: Path) -> bool:
-        s = str(p)
+    def _inside(self, s: str) -> bool:
         return any(s == r or s.startswith(r.rstrip(os.sep) + os.sep) for r in self._root_strs)
 
     def _index(self) -> dict[str, list[str]]:
@@ -423,9 +422,14 @@ def _real(path: str) -> str:
 
 
 @lru_cache(maxsize=16384)
-def note_link(note_path: str) -> str:
+def _vault_of_note(note_path: str) -> tuple[str, Path | None]:
+    """The note's real path, and the Obsidian vault that holds it (what its Link is made from)."""
     real = _real(note_path)
-    vault = _vault_of_dir(os.path.dirname(real))
+    return real, _vault_of_dir(os.path.dirname(real))
+
+
+def note_link(note_path: str) -> str:
+    real, vault = _vault_of_note(note_path)
     if vault is not None:
         rel = Path(real).relative_to(vault).with_suffix("").as_posix()
         href = f"obsidian://open?vault={quote(vault.name, safe='')}&file={quote(rel, safe='')}"
@@ -761,7 +765,7 @@ def write_decks(res, out_dir: Path, root: str, split: bool = False, reverse: boo
     now = int(time.time())
     run_key = getattr(res, "run_key", None)
     # Link fields depend on which Obsidian vault holds each note's folder, not only on the notes
-    vaults = sorted({str(_vault_of_dir(os.path.dirname(_real(p)))) for p in firsts}) if run_key else []
+    vaults = sorted({str(_vault_of_note(p)[1]) for p in firsts}) if run_key else []
     inputs = (f"{run_key}|split={split}|reverse={reverse}|root={root}|roots={[str(r) for r in roots]}"
               f"|vaults={vaults}" if run_key else None)
     fields_cache = FieldsCache(res, reverse)
