@@ -110,8 +110,208 @@ def _fast_paths(block) -> None:
 
     block.parse = parse
     block._parse_indent_code_fast = parse_indent_code_fast
+    _fast_lists(block, list_sc)
 
 
+# -- lists made only of one-line items --------------------------------------------------------
+#
+# mistune parses a list item by collecting its lines, cutting their indentation, and parsing
+# the result as a document of its own; an item nested d levels deep is so collected and
+# parsed d times. Most lists in study notes are trees of one-line items. For such a list the
+# tokens follow from the lines' indentation, so they are built here in one pass, as
+# mistune's own steps would build them (mistune 3.4, list_parser.py). Anything else (a
+# wrapped or lazy line, an item that starts another block, text indented under an item,
+# code inside an item) is left to mistune, untouched. tests/test_properties.py compares the
+# tokens with plain mistune's on generated trees; tests/test_corpus.py on the corpus.
+
+_ONE_LINE_ITEM = re.compile(r"([ \t]*)([-*+]|\d{1,9}[.)])([ \t]+)([^ \t\n][^\n]*)")
+_BLANK_LINE = re.compile(r"[ \t]*(?:\n|\Z)")
+_THEMATIC = re.compile(r"(?:(?:-[ \t]*){3,}|(?:\*[ \t]*){3,})")
+
+
+class _NotSimple(Exception):
+    """The list is not a tree of one-line items: mistune parses it."""
+
+
+def _width(ws: str, col: int) -> int:
+    """Columns that the spaces and tabs `ws` take from column `col` (tabs stop every 4, as in mistune)."""
+    if "\t" not in ws:
+        return len(ws)
+    start = col
+    for ch in ws:
+        col += 4 - col % 4 if ch == "\t" else 1
+    return col - start
+
+
+def _fast_lists(block, list_sc: re.Pattern) -> None:
+    try:
+        from mistune import list_parser as lp
+        original = block._methods["list"]
+        blank = block.BLANK_LINE
+        for name in ("_compile_list_break_sc", "_compile_list_item_pattern", "_get_list_bullet",
+                     "_has_continuation_indent", "_expand_leading_tabs"):
+            getattr(lp, name)
+    except (ImportError, AttributeError, KeyError):
+        return
+    if getattr(mistune, "__version__", "") not in _LIST_SHORTCUT_VERSIONS:
+        return
+    item_match = list_sc.match
+
+    # A line of the list: (column, marker, spaces after the marker, text, start, blank line before).
+    Line = tuple[int, str, str, str, int, bool]
+
+    def one_list(lines: list[Line], i: int, hi: int, base: int, depth: int, last: list) -> tuple[dict, int]:
+        """The list token that starts at lines[i], within lines[:hi] of a document whose column 0 is
+        column `base` of the lines; and the index of the line after the list. `last` gets the last
+        item's leading width and the column of its text (_ListMarker.leading_width, continue_width)."""
+        mk = lines[i][1]
+        bullet = mk[-1]
+        ordered = len(mk) > 1
+        attrs = {"depth": depth, "ordered": ordered}
+        if ordered and int(mk[:-1]) != 1:
+            attrs["start"] = int(mk[:-1])  # the caller has checked that the list may start here
+        token = {"type": "list", "children": [], "tight": True, "bullet": bullet, "attrs": attrs}
+        items = token["children"]
+        while True:
+            col0, mk, ws, text = lines[i][:4]
+            lead = col0 - base + len(mk)
+            space = _width(ws, lead)  # _compile_continue_width
+            if space >= 5:
+                raise _NotSimple  # the item's text is indented code
+            col = col0 + len(mk) + space  # where the item's text starts; deeper lines are its own
+            j = i + 1
+            while j < hi and lines[j][0] >= col:
+                j += 1
+            # The item's document is its text, then its own lines less `col` columns. The text must be
+            # a plain paragraph: no block rule may match it. (`[` could begin a link reference
+            # definition that runs on over the next lines: then it is checked on the whole document.)
+            first = text + "\n"
+            if text[0] == "[" and j > i + 1:
+                if any(x[5] for x in lines[i + 1:j]):
+                    raise _NotSimple
+                first += "".join(" " * (x[0] - col) + x[1] + x[2] + x[3] + "\n" for x in lines[i + 1:j])
+            if item_match(first) is not None:
+                raise _NotSimple
+            children: list[dict] = [{"type": "paragraph", "text": text + "\n"}]
+            k = i + 1
+            if k < j:
+                if depth >= block.max_nested_level - 1:
+                    raise _NotSimple  # mistune parses deeper items without the list rule
+                nmk = lines[k][1]
+                if len(nmk) > 1 and int(nmk[:-1]) != 1:
+                    raise _NotSimple  # only a list from 1 interrupts a paragraph
+                if lines[k][5]:
+                    children.append({"type": "blank_line"})  # between the text and the nested list
+                    token["tight"] = False
+                while k < j:
+                    if lines[k][0] - col > 3:
+                        raise _NotSimple  # indented code, or a lazy line of the paragraph
+                    tok, k = one_list(lines, k, j, col, depth + 1, [])
+                    children.append(tok)
+            items.append({"type": "list_item", "children": children})
+            last[:] = [lead, col]
+            if j >= hi:
+                break
+            nxt = lines[j]
+            r = nxt[0] - base
+            if nxt[1][-1] == bullet and r <= min(lead, 3):  # the next item (_match_list_item_break)
+                if nxt[5]:
+                    token["tight"] = False
+                i = j
+                continue
+            if r <= (lead if lead < 3 else 3) or nxt[5]:
+                break  # another list starts there, or the line after a blank one is not the item's
+            raise _NotSimple  # a lazy continuation line
+        if token["tight"]:  # _transform_tight_list (nested lists were done as they were made)
+            for it in items:
+                it["children"][0]["type"] = "block_text"
+        return token, j
+
+    def parse_list(m, state):
+        src, pos, end = state.src, state.cursor, state.cursor_max
+        if m.start() != pos or state.lazy_line_starts:
+            return original(m, state)
+        lines: list[Line] = []
+        p = pos  # the start of the first line that is not part of the list's lines
+        q = pos
+        blank_before = False
+        while q < end:
+            eol = src.find("\n", q, end)
+            if eol < 0:
+                eol = end
+            mm = _ONE_LINE_ITEM.fullmatch(src, q, eol)
+            if mm is None:
+                if lines and _BLANK_LINE.fullmatch(src, q, min(eol + 1, end)):
+                    blank_before = True
+                    q = eol + 1
+                    continue
+                break
+            lead_ws, mk, ws, text = mm.groups()
+            if not text.strip() or (text[0] == mk and _THEMATIC.fullmatch(mk + ws + text)):
+                break
+            lines.append((_width(lead_ws, 0), mk, ws, text, q, blank_before))
+            blank_before = False
+            q = p = eol + 1
+        if not lines:
+            return original(m, state)
+        mk = lines[0][1]
+        if len(mk) > 1 and int(mk[:-1]) != 1:
+            last = state.last_token()
+            if last and last["type"] == "paragraph":
+                return original(m, state)  # it continues the paragraph
+        try:
+            last_item: list = []
+            token, j = one_list(lines, 0, len(lines), 0, state.depth(), last_item)
+            if j < len(lines):
+                cursor, block_after = lines[j][4], None  # another list starts there: the loop parses it
+            else:
+                cursor, block_after = after_list(src, min(p, end), end, *last_item, mk[-1])
+        except _NotSimple:
+            return original(m, state)
+        if block_after is not None:
+            # mistune parses a block that ends the list before it adds the list's token (a caller,
+            # such as a block quote, can see that: it puts its own token before the last one)
+            at = len(state.tokens)
+            state.cursor = cursor
+            end_pos = block.parse_method(block_after, state)
+            if end_pos:
+                state.tokens.insert(at, token)
+                return end_pos
+            if cursor == min(p, end):  # not a block after all: a lazy line of the last item
+                state.cursor = pos
+                return original(m, state)
+        state.append_token(token)
+        return cursor
+
+    def after_list(src: str, p: int, end: int, lead: int, col: int, bullet: str) -> tuple[int, re.Match | None]:
+        """Where the document goes on after the list's last line (_collect_list_item_lines on the
+        lines that follow), and the block there that ends the list and is parsed with it; or
+        _NotSimple when the line would belong to the list."""
+        q = p
+        while q < end:
+            m = blank.match(src, q)
+            if m is None:
+                break
+            q = m.end()
+        if q >= end:
+            return end, None  # blank lines to the end belong to the last item, and are stripped from it
+        eol = src.find("\n", q, end)
+        line = src[q:end if eol < 0 else eol + 1]
+        if lp._has_continuation_indent(line, col):
+            raise _NotSimple
+        if re.match(lp._compile_list_item_pattern(lp._get_list_bullet(bullet), lead), lp._expand_leading_tabs(line)):
+            raise _NotSimple
+        br = lp._compile_list_break_sc(block, lead).match(src, q)
+        if br is not None and br.lastgroup != "list":
+            return q, br
+        if br is not None or q > p:
+            return q, None  # the list ends; blank lines before `q` belong to its last item
+        raise _NotSimple  # a lazy continuation line
+
+    block._methods["list"] = parse_list
+
+
+_LIST_SHORTCUT_VERSIONS = {"3.4.0"}  # the versions whose list steps the shortcut repeats
 _tune(_MD.block)
 _LIST_MARKER = re.compile(r"^([-*+]|\d{1,3}[.)])\s+")
 _HEADING_NUM = re.compile(r"^\d{1,3}(?:\.\d{1,3})*[.)]?\s+")

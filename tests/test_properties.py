@@ -107,6 +107,57 @@ def test_our_tuned_mistune_gives_the_tokens_of_plain_mistune(text):
     assert _MD(text) == plain(text)
 
 
+# trees of list items, as notes nest them, and every way one can stop being a tree of one-line items
+TREE_INDENT = st.sampled_from(["", "", "  ", "  ", "    ", "    ", " ", "   ", "      ", "        ", "     ", "\t",
+                               "  \t", "> ", ">   "])
+TREE_MARKER = st.sampled_from(["- ", "- ", "* ", "+ ", "1. ", "1. ", "2. ", "1) ", "10. ", "123456789. ", "-  ",
+                               "-\t", "-", "1.", "- \u3000", "- \v"])
+TREE_TEXT = st.one_of(LINE, INNER.map(lambda x: x + "x"), st.sampled_from(
+    ["", "[a", "[a]: b", "[a\\]: b", "[[위키]] 링크", "- -", "-", "--", "* *", "=", "==", "<div>", "<b>x</b> y",
+     "`c`", "**굵게** : 뜻", "9:30", "Term", "\u3000", "x  ", "a\rb"]))
+TREE_LINE = st.tuples(TREE_INDENT, TREE_MARKER, TREE_TEXT).map("".join)
+AFTER = st.sampled_from(["", "", "   ", "\t", "# 제목", "  ## h", "para text", "  lazy text", "    code", "---", "***",
+                         "> q", "```", "<div>", "$$", "| a | b |", "===", "\f", "-", "1) x", "\\- x"])
+
+@st.composite
+def _nested(draw, col: int = 0, level: int = 0) -> list[str]:
+    """A list as notes nest it: each child indented from its parent's text by 0 to 4 more columns."""
+    out: list[str] = []
+    for _ in range(draw(st.integers(1, 4))):
+        width = col + draw(st.sampled_from([0, 0, 0, 1, 2, 3, 4]))
+        indent = " " * width
+        if width >= 4 and draw(st.integers(0, 2)) == 0:  # Obsidian indents with tabs
+            indent = "\t" * (width // 4) + " " * (width % 4)
+        marker = draw(st.sampled_from(["- ", "- ", "* ", "1. ", "2. ", "1) ", "10. ", "-   ", "2.  ", "-\t", "- \t"]))
+        if draw(st.integers(0, 5)) == 0:
+            out.append(draw(st.sampled_from(["", "  ", "\t"])))  # a blank line before the item
+        out.append(indent + marker + draw(TREE_TEXT))
+        if level < 6 and draw(st.integers(0, 2)) == 0:
+            out += draw(_nested(width + len(marker.expandtabs(4)), level + 1))
+        if draw(st.integers(0, 9)) == 0:
+            out.append(draw(AFTER))
+    return out
+
+
+TREE_DOC = st.one_of(st.lists(st.one_of(TREE_LINE, TREE_LINE, TREE_LINE, AFTER), min_size=1, max_size=30),
+                     st.lists(st.one_of(_nested(), AFTER), min_size=1, max_size=4).map(
+                         lambda parts: [x for p in parts for x in ([p] if isinstance(p, str) else p)])
+                     ).map("\n".join)
+
+
+@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(TREE_DOC)
+def test_lists_of_one_line_items_give_the_tokens_of_plain_mistune(text):
+    """blocks.py builds the tokens of lists of one-line items itself, where mistune re-parses every
+    nested item once per level: over generated trees, and whatever breaks them, the tokens must be
+    exactly plain mistune's."""
+    import mistune
+
+    from cards.blocks import _MD
+    plain = mistune.create_markdown(renderer=None, plugins=["table", "math"])
+    assert _MD(text) == plain(text)
+
+
 PART = st.sampled_from(["d", "s", "loop", "dangling", "..", ".", "f.png", "link.png", "x", "", "up"])
 
 
