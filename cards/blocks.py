@@ -156,6 +156,7 @@ def _fast_lists(block, list_sc: re.Pattern) -> None:
     if getattr(mistune, "__version__", "") not in _LIST_SHORTCUT_VERSIONS:
         return
     item_match = list_sc.match
+    item_rxs: dict[tuple[str, int], re.Pattern] = {}  # mistune's next-item regex, by bullet and leading width
 
     # A line of the list: (column, marker, spaces after the marker, text, start, blank line before).
     Line = tuple[int, str, str, str, int, bool]
@@ -299,7 +300,11 @@ def _fast_lists(block, list_sc: re.Pattern) -> None:
         line = src[q:end if eol < 0 else eol + 1]
         if lp._has_continuation_indent(line, col):
             raise _NotSimple
-        if re.match(lp._compile_list_item_pattern(lp._get_list_bullet(bullet), lead), lp._expand_leading_tabs(line)):
+        item_rx = item_rxs.get((bullet, lead))
+        if item_rx is None:
+            item_rx = item_rxs[bullet, lead] = re.compile(
+                lp._compile_list_item_pattern(lp._get_list_bullet(bullet), lead))
+        if item_rx.match(lp._expand_leading_tabs(line)):
             raise _NotSimple
         br = lp._compile_list_break_sc(block, lead).match(src, q)
         if br is not None and br.lastgroup != "list":
