@@ -428,7 +428,9 @@ def _vault_of_note(note_path: str) -> tuple[str, Path | None]:
     return real, _vault_of_dir(os.path.dirname(real))
 
 
+@lru_cache(maxsize=16384)
 def note_link(note_path: str) -> str:
+    """The Link field of a card from this note (once per note and process, like `_vault_of_note`)."""
     real, vault = _vault_of_note(note_path)
     if vault is not None:
         rel = Path(real).relative_to(vault).with_suffix("").as_posix()
