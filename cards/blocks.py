@@ -126,6 +126,7 @@ def _fast_paths(block) -> None:
 
 _ONE_LINE_ITEM = re.compile(r"([ \t]*)([-*+]|\d{1,9}[.)])([ \t]+)([^ \t\n][^\n]*)")
 _BLANK_LINE = re.compile(r"[ \t]*(?:\n|\Z)")
+_TEXT_LINE = re.compile(r"([ \t]*)([^ \t\n][^\n]*)")
 _THEMATIC = re.compile(r"(?:(?:-[ \t]*){3,}|(?:\*[ \t]*){3,})")
 
 
@@ -158,13 +159,46 @@ def _fast_lists(block, list_sc: re.Pattern) -> None:
     item_match = list_sc.match
     item_rxs: dict[tuple[str, int], re.Pattern] = {}  # mistune's next-item regex, by bullet and leading width
 
-    # A line of the list: (column, marker, spaces after the marker, text, start, blank line before).
-    Line = tuple[int, str, str, str, int, bool]
+    # A line of the list: (column, marker, spaces after the marker, text, start, blank line before,
+    # the text lines that follow it or None). A text line is [its column, its text], and its column
+    # is brought down, level by level, to what the item that takes it sees (`take_lines`).
+    Line = tuple[int, str, str, str, int, bool, list | None]
 
-    def one_list(lines: list[Line], i: int, hi: int, base: int, depth: int, last: list) -> tuple[dict, int]:
+    def take_lines(lines: list[Line], i: int, j: int, base: int, col: int) -> str:
+        """The item at lines[i] (its own lines up to j) collects every text line among them
+        (_collect_list_item_lines): a line indented to the item's text loses that indentation,
+        any other stays as it is (a lazy line). Returns the item's own text lines, which its
+        paragraph must go on over: no block rule may match them. (Nor may a lazy line start
+        the next item or a block on a level above, but it would then also match a block rule
+        here, where its indentation is no more than it was there.)"""
+        own = ""
+        for k in range(i, j):
+            extra = lines[k][6]
+            if extra is None:
+                continue
+            for x in extra:
+                w, text = x
+                if w >= col - base:
+                    w = x[0] = w - (col - base)
+                if k == i:
+                    if w > 3 or item_match(" " * w + text + "\n") is not None:
+                        raise _NotSimple
+                    own += " " * w + text + "\n"
+        return own
+
+    def item_rx(bullet: str, lead: int) -> re.Pattern:
+        rx = item_rxs.get((bullet, lead))
+        if rx is None:
+            rx = item_rxs[bullet, lead] = re.compile(lp._compile_list_item_pattern(lp._get_list_bullet(bullet), lead))
+        return rx
+
+
+    def one_list(lines: list[Line], i: int, hi: int, base: int, depth: int, last: list,
+                 texts: bool) -> tuple[dict, int]:
         """The list token that starts at lines[i], within lines[:hi] of a document whose column 0 is
         column `base` of the lines; and the index of the line after the list. `last` gets the last
-        item's leading width and the column of its text (_ListMarker.leading_width, continue_width)."""
+        item's leading width and the column of its text (_ListMarker.leading_width, continue_width).
+        `texts`: some line has text lines after it."""
         mk = lines[i][1]
         bullet = mk[-1]
         ordered = len(mk) > 1
@@ -188,12 +222,15 @@ def _fast_lists(block, list_sc: re.Pattern) -> None:
             # definition that runs on over the next lines: then it is checked on the whole document.)
             first = text + "\n"
             if text[0] == "[" and j > i + 1:
-                if any(x[5] for x in lines[i + 1:j]):
+                if any(x[5] or x[6] for x in lines[i:j]):
                     raise _NotSimple
                 first += "".join(" " * (x[0] - col) + x[1] + x[2] + x[3] + "\n" for x in lines[i + 1:j])
             if item_match(first) is not None:
                 raise _NotSimple
-            children: list[dict] = [{"type": "paragraph", "text": text + "\n"}]
+            own = take_lines(lines, i, j, base, col) if texts else ""
+            if own and text[0] == "[":
+                raise _NotSimple
+            children: list[dict] = [{"type": "paragraph", "text": text + "\n" + own}]
             k = i + 1
             if k < j:
                 if depth >= block.max_nested_level - 1:
@@ -207,7 +244,7 @@ def _fast_lists(block, list_sc: re.Pattern) -> None:
                 while k < j:
                     if lines[k][0] - col > 3:
                         raise _NotSimple  # indented code, or a lazy line of the paragraph
-                    tok, k = one_list(lines, k, j, col, depth + 1, [])
+                    tok, k = one_list(lines, k, j, col, depth + 1, [], texts)
                     children.append(tok)
             items.append({"type": "list_item", "children": children})
             last[:] = [lead, col]
@@ -236,21 +273,36 @@ def _fast_lists(block, list_sc: re.Pattern) -> None:
         p = pos  # the start of the first line that is not part of the list's lines
         q = pos
         blank_before = False
+        texts = False
         while q < end:
             eol = src.find("\n", q, end)
             if eol < 0:
                 eol = end
             mm = _ONE_LINE_ITEM.fullmatch(src, q, eol)
             if mm is None:
-                if lines and _BLANK_LINE.fullmatch(src, q, min(eol + 1, end)):
+                if not lines:
+                    break
+                if _BLANK_LINE.fullmatch(src, q, min(eol + 1, end)):
                     blank_before = True
                     q = eol + 1
                     continue
-                break
+                # A text line right after an item line (or another text line): it goes on the
+                # paragraph of the item above it, if each level lets it through (`take_lines`).
+                tm = _TEXT_LINE.fullmatch(src, q, eol)
+                if (blank_before or eol >= end or tm is None or tm.group(2)[0] == "["
+                        or not tm.group(2).strip() or (not tm.group(1) and item_match(src, q) is not None)):
+                    break
+                last = lines[-1]
+                if last[6] is None:
+                    last = lines[-1] = (*last[:6], [])
+                last[6].append([_width(tm.group(1), 0), tm.group(2)])
+                texts = True
+                q = p = eol + 1
+                continue
             lead_ws, mk, ws, text = mm.groups()
             if not text.strip() or (text[0] == mk and _THEMATIC.fullmatch(mk + ws + text)):
                 break
-            lines.append((_width(lead_ws, 0), mk, ws, text, q, blank_before))
+            lines.append((_width(lead_ws, 0), mk, ws, text, q, blank_before, None))
             blank_before = False
             q = p = eol + 1
         if not lines:
@@ -262,7 +314,7 @@ def _fast_lists(block, list_sc: re.Pattern) -> None:
                 return original(m, state)  # it continues the paragraph
         try:
             last_item: list = []
-            token, j = one_list(lines, 0, len(lines), 0, state.depth(), last_item)
+            token, j = one_list(lines, 0, len(lines), 0, state.depth(), last_item, texts)
             if j < len(lines):
                 cursor, block_after = lines[j][4], None  # another list starts there: the loop parses it
             else:
@@ -300,11 +352,7 @@ def _fast_lists(block, list_sc: re.Pattern) -> None:
         line = src[q:end if eol < 0 else eol + 1]
         if lp._has_continuation_indent(line, col):
             raise _NotSimple
-        item_rx = item_rxs.get((bullet, lead))
-        if item_rx is None:
-            item_rx = item_rxs[bullet, lead] = re.compile(
-                lp._compile_list_item_pattern(lp._get_list_bullet(bullet), lead))
-        if item_rx.match(lp._expand_leading_tabs(line)):
+        if item_rx(bullet, lead).match(lp._expand_leading_tabs(line)):
             raise _NotSimple
         br = lp._compile_list_break_sc(block, lead).match(src, q)
         if br is not None and br.lastgroup != "list":

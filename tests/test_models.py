@@ -134,10 +134,19 @@ LISTS = """# Lists of every shape
 """
 
 
+def _block_tokens(md, text: str) -> list[dict]:
+    """The block parser's tokens, before inline parsing (which would hide, say, a line's indentation)."""
+    state = md.block.state_cls()
+    state.process(text if text.endswith("\n") else text + "\n")
+    md.block.parse(state)
+    return state.tokens
+
+
 def _same_tokens_as_plain_mistune(text: str) -> None:
     import mistune
     from cards.blocks import _MD
     plain = mistune.create_markdown(renderer=None, plugins=["table", "math"])
+    assert _block_tokens(_MD, text) == _block_tokens(plain, text)
     assert _MD(text) == plain(text)
 
 
