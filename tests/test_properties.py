@@ -156,7 +156,8 @@ def test_lists_of_one_line_items_give_the_tokens_of_plain_mistune(text):
 
 def test_the_one_pass_list_shortcut_is_taken_and_leaves_other_lists_to_mistune(monkeypatch):
     """The test above would pass with the shortcut off: check that it builds a nested tree of
-    one-line items without mistune's list parser, and hands a wrapped item to it."""
+    one-line items (a wrapped line included) without mistune's list parser, and hands it an item
+    with a second paragraph."""
     import mistune
     from mistune import block_parser
 
@@ -167,14 +168,16 @@ def test_the_one_pass_list_shortcut_is_taken_and_leaves_other_lists_to_mistune(m
     calls = []
     real = block_parser.parse_list
     monkeypatch.setattr(block_parser, "parse_list", lambda *a: calls.append(1) or real(*a))
-    tree = "- KD : 지식 증류\n\t- teacher\n\t\t1. soft label\n\n- Adagrad\n  -   gradient 누적\n\n## 다음\n"
+    tree = ("- KD : 지식 증류\n\t- teacher\n\t\t1. soft label\n\n- Adagrad\n  -   gradient 누적\n"
+            "    분모가 커진다\n\n## 다음\n")
     tokens = blocks._MD(tree)
     assert not calls
     assert [t["type"] for t in tokens] == ["list", "heading"]
     assert tokens[0]["tight"] is False  # a blank line between the items
-    wrapped = "- Adagrad\n  gradient가 커지면\n"
-    assert blocks._MD(wrapped) == mistune.create_markdown(renderer=None, plugins=["table", "math"])(wrapped)
+    two_paragraphs = "- Adagrad\n\n  gradient가 커지면\n"
+    tokens = blocks._MD(two_paragraphs)
     assert calls
+    assert tokens == mistune.create_markdown(renderer=None, plugins=["table", "math"])(two_paragraphs)
 
 
 PART = st.sampled_from(["d", "s", "loop", "dangling", "..", ".", "f.png", "link.png", "x", "", "up"])
