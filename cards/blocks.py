@@ -117,15 +117,16 @@ def _fast_paths(block) -> None:
 #
 # mistune parses a list item by collecting its lines, cutting their indentation, and parsing
 # the result as a document of its own; an item nested d levels deep is so collected and
-# parsed d times. Most lists in study notes are trees of one-line items. For such a list the
-# tokens follow from the lines' indentation, so they are built here in one pass, as
-# mistune's own steps would build them (mistune 3.4, list_parser.py). Anything else (a
-# wrapped or lazy line, an item that starts another block, text indented under an item,
-# code inside an item) is left to mistune, untouched. tests/test_properties.py compares the
-# tokens with plain mistune's on generated trees; tests/test_corpus.py on the corpus.
+# parsed d times. Most lists in study notes are trees of one-line items (some with a wrapped
+# or lazy line). For such a list the tokens follow from the lines' indentation, so they are
+# built here in one pass, as mistune's own steps would build them (mistune 3.4,
+# list_parser.py). Anything else (an item with a second paragraph, code or HTML, text after a
+# blank line, an item that starts another block) is left to mistune, untouched.
+# tests/test_properties.py compares the block tokens with plain mistune's on generated trees;
+# tests/test_corpus.py on the corpus.
 
 _ONE_LINE_ITEM = re.compile(r"([ \t]*)([-*+]|\d{1,9}[.)])([ \t]+)([^ \t\n][^\n]*)")
-_BLANK_LINE = re.compile(r"[ \t]*(?:\n|\Z)")
+_BLANK_LINE = re.compile(r"[ \t]*(?:\n|\Z)")  # between items (a line of other white space ends the shortcut)
 _TEXT_LINE = re.compile(r"([ \t]*)([^ \t\n][^\n]*)")
 _THEMATIC = re.compile(r"(?:(?:-[ \t]*){3,}|(?:\*[ \t]*){3,})")
 
@@ -192,7 +193,6 @@ def _fast_lists(block, list_sc: re.Pattern) -> None:
             rx = item_rxs[bullet, lead] = re.compile(lp._compile_list_item_pattern(lp._get_list_bullet(bullet), lead))
         return rx
 
-
     def one_list(lines: list[Line], i: int, hi: int, base: int, depth: int, last: list,
                  texts: bool) -> tuple[dict, int]:
         """The list token that starts at lines[i], within lines[:hi] of a document whose column 0 is
@@ -221,15 +221,13 @@ def _fast_lists(block, list_sc: re.Pattern) -> None:
             # a plain paragraph: no block rule may match it. (`[` could begin a link reference
             # definition that runs on over the next lines: then it is checked on the whole document.)
             first = text + "\n"
-            if text[0] == "[" and j > i + 1:
+            if text[0] == "[" and (j > i + 1 or lines[i][6]):
                 if any(x[5] or x[6] for x in lines[i:j]):
                     raise _NotSimple
                 first += "".join(" " * (x[0] - col) + x[1] + x[2] + x[3] + "\n" for x in lines[i + 1:j])
             if item_match(first) is not None:
                 raise _NotSimple
             own = take_lines(lines, i, j, base, col) if texts else ""
-            if own and text[0] == "[":
-                raise _NotSimple
             children: list[dict] = [{"type": "paragraph", "text": text + "\n" + own}]
             k = i + 1
             if k < j:
