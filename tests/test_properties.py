@@ -116,6 +116,7 @@ TREE_LINE = st.tuples(TREE_INDENT, TREE_MARKER, TREE_TEXT).map("".join)
 AFTER = st.sampled_from(["", "", "   ", "\t", "# 제목", "  ## h", "para text", "  lazy text", "    code", "---", "***",
                          "> q", "```", "<div>", "$$", "| a | b |", "===", "\f", "-", "1) x", "\\- x"])
 
+
 @st.composite
 def _nested(draw, col: int = 0, level: int = 0) -> list[str]:
     """A list as notes nest it: each child indented from its parent's text by 0 to 4 more columns."""
@@ -164,7 +165,7 @@ def test_the_one_pass_list_shortcut_is_taken_and_leaves_other_lists_to_mistune(m
     from cards import blocks
     if mistune.__version__ not in blocks._LIST_SHORTCUT_VERSIONS:
         import pytest
-        pytest.skip(f"the shortcut repeats mistune {sorted(blocks._LIST_SHORTCUT_VERSIONS)}' list steps")
+        pytest.skip(f"the shortcut is on only with mistune {', '.join(sorted(blocks._LIST_SHORTCUT_VERSIONS))}")
     calls = []
     real = block_parser.parse_list
     monkeypatch.setattr(block_parser, "parse_list", lambda *a: calls.append(1) or real(*a))
