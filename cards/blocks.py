@@ -390,18 +390,7 @@ class Block:
 def _col(line: str) -> int:
     if not line or (line[0] != " " and line[0] != "\t"):
         return 0
-    lead = line[:len(line) - len(line.lstrip(" \t"))]
-    if "\t" not in lead:
-        return len(lead)
-    n = 0
-    for ch in line:
-        if ch == " ":
-            n += 1
-        elif ch == "\t":
-            n += 4 - n % 4
-        else:
-            break
-    return n
+    return _width(line[:len(line) - len(line.lstrip(" \t"))], 0)
 
 
 class _Walker:
