@@ -29,7 +29,7 @@ from urllib.parse import quote, quote_from_bytes, unquote
 import genanki
 from genanki.package import APKG_COL, APKG_SCHEMA
 
-from . import __version__
+from . import build_id
 from .dedupe import pack_card
 from .models import Card
 from .notes import Warning_
@@ -633,7 +633,7 @@ class FieldsCache:
     def __init__(self, res, reverse: bool):
         self.res, self.reverse = res, reverse
         self.cache = getattr(res, "cache", None)
-        self.prefix = f"f:{__version__}:{MODEL_ID}:{int(reverse)}:"
+        self.prefix = f"f:{build_id()}:{MODEL_ID}:{int(reverse)}:"
 
     def all_fields(self, groups: list[tuple], media: Media) -> tuple[list[list[str]], list[str], list[bool]]:
         """Each group's fields (in FIELDS order), its digest (`_digest`), and whether it shows images."""

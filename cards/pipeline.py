@@ -324,9 +324,9 @@ def collect(paths: list[Path]) -> tuple[list[tuple[str, str, str]], list[Warning
 
 
 def state_key(paths: list[Path], rules: RuleSet, root: str) -> str:
-    from . import __version__
+    from . import build_id
     from .runner import CACHE_FORMAT
-    h = hashlib.sha256(f"state\0{CACHE_FORMAT}\0{__version__}\0{sys.version}\0{marshal.version}\0{rules.digest}\0"
+    h = hashlib.sha256(f"state\0{CACHE_FORMAT}\0{build_id()}\0{sys.version}\0{marshal.version}\0{rules.digest}\0"
                        f"{root}\0".encode("utf-8", "surrogatepass"))  # the state is marshalled: one interpreter
     for p in paths:
         h.update(str(p).encode("utf-8", "surrogatepass") + b"\0")

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
-from . import __version__
+from . import build_id
 from .cache import flush_all
 from .extract import Settings
 from .pipeline import pack, process_note
@@ -32,7 +32,7 @@ CACHE_FORMAT = "4"
 
 def _cache_key(path: str, data: bytes, rules_digest: str) -> str:
     h = hashlib.sha256()
-    for part in (CACHE_FORMAT, __version__, rules_digest, path):
+    for part in (CACHE_FORMAT, build_id(), rules_digest, path):
         h.update(part.encode("utf-8", "surrogatepass") + b"\0")
     h.update(data)
     return h.hexdigest()[:32]
@@ -89,7 +89,7 @@ def combined_key(keys: list[str | None], extra: str) -> str | None:
     """One key for a whole run: every note's key (in order) and what else shapes the result."""
     if any(k is None for k in keys):
         return None
-    h = hashlib.sha256(f"run\0{CACHE_FORMAT}\0{__version__}\0{extra}\0".encode("utf-8", "surrogatepass"))
+    h = hashlib.sha256(f"run\0{CACHE_FORMAT}\0{build_id()}\0{extra}\0".encode("utf-8", "surrogatepass"))
     for k in keys:
         h.update(k.encode() + b"\n")
     return h.hexdigest()

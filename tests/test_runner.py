@@ -259,3 +259,20 @@ def test_a_same_size_edit_is_never_served_stale(tmp_path, monkeypatch):
     word = next(w for w in text.split() if w.isascii() and w.isalpha() and len(w) > 3)
     _same_size_edit(note, word, word[::-1] if word[::-1] != word else word.upper())
     assert dump(build([v], rs, jobs=1, cache_dir=cache)) == dump(build([v], rs, jobs=1, cache_dir=None))
+
+
+def test_cache_keys_change_with_the_package_source(tmp_path):
+    """A build with other extraction code but the same version number must not reuse cached results."""
+    import shutil
+    import subprocess
+    import sys
+    pkg = tmp_path / "cards"
+    shutil.copytree(REPO / "cards", pkg, ignore=shutil.ignore_patterns("__pycache__"))
+    probe = [sys.executable, "-c", "import cards, cards.runner as r; print(cards.build_id(), r._cache_key('n.md', b'x', ''))"]
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    before = subprocess.run(probe, capture_output=True, text=True, env=env, cwd=tmp_path, check=True).stdout.split()
+    with open(pkg / "extract.py", "a", encoding="utf-8") as fh:
+        fh.write("\n# a local edit\n")
+    after = subprocess.run(probe, capture_output=True, text=True, env=env, cwd=tmp_path, check=True).stdout.split()
+    assert before[0].split("+")[0] == after[0].split("+")[0]  # same version number
+    assert before[0] != after[0] and before[1] != after[1]
