@@ -31,10 +31,19 @@ def _rules(rules_dir: Path | None) -> RuleSet:
     if rules_dir is None and Path("rules").is_dir():
         rules_dir = Path("rules")
     try:
-        return load_rules(rules_dir)
+        rs = load_rules(rules_dir)
     except RuleError as exc:
         click.echo(f"error: bad rule file: {exc}", err=True)
         sys.exit(EXIT_USAGE)
+    ctx = click.get_current_context(silent=True)
+    cut = ctx.meta.get("cards.min_confidence") if ctx is not None else None
+    if cut is not None:
+        rs.set_min_confidence(cut)
+    return rs
+
+
+def _min_confidence(ctx: click.Context, _param, value: float | None) -> None:
+    ctx.meta["cards.min_confidence"] = value
 
 
 class _Progress:
@@ -91,6 +100,10 @@ _common = [
     click.option("--quiet", "-q", is_flag=True, help="Print no progress or warnings summary."),
     click.option("--verbose", "-v", is_flag=True, help="List every warning."),
     click.option("--strict", is_flag=True, help="Treat warnings as a failure (exit 1)."),
+    click.option("--min-confidence", type=click.FloatRange(0.0, 1.0), default=None, expose_value=False,
+                 callback=_min_confidence, is_eager=True,
+                 help="Hold back candidates less sure than this (default: `min_confidence` in rules/_global.yaml, "
+                      "else 0.5). 0 keeps every candidate; --explain lists what is held back and why."),
 ]
 
 

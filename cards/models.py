@@ -25,14 +25,18 @@ def nfc(text: str) -> str:
     return text if text.isascii() or unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
 
 
+def text_key(text: str) -> str:
+    """`term_key` for any text (not cached: for whole notes)."""
+    return _KEY_DROP.sub("", _EMPHASIS.sub("", nfc(text)).casefold())
+
+
 @lru_cache(maxsize=65536)
 def term_key(term: str) -> str:
     """Normalised identity of a term: NFC, case-folded, emphasis, spaces and hyphens ignored.
 
     `메타 러닝` == `메타러닝`, `**KD**` == `KD` == `kd`, `Cross-Entropy` == `cross entropy`.
     """
-    text = _EMPHASIS.sub("", nfc(term)).casefold()
-    return _KEY_DROP.sub("", text)
+    return text_key(term)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +57,8 @@ class Candidate:
     source: Source
     aliases: list[str] = field(default_factory=list)
     context: list[str] = field(default_factory=list)
+    evidence: dict[str, float] = field(default_factory=dict)  # what the pattern saw (see confidence.py)
+    confidence: float = 1.0
 
 
 @dataclass(slots=True, kw_only=True)

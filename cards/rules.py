@@ -21,6 +21,7 @@ import regex
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from .confidence import DEFAULT_MIN_CONFIDENCE
 from .models import term_key
 
 GLOBAL_FILE = "_global.yaml"
@@ -117,6 +118,8 @@ class GlobalRules(_Strict):
     stop_terms: list[str] = Field(default_factory=list)
     patterns: list[PatternSpec] = Field(default_factory=list)
     disable: list[str] = Field(default_factory=list)
+    min_confidence: float = Field(default=DEFAULT_MIN_CONFIDENCE, ge=0.0, le=1.0,
+                                  description="candidates less sure than this are held back (`unsure`); 0 keeps all")
 
 
 @dataclass
@@ -165,13 +168,19 @@ class RuleSet:
             groups += [list(g) for g in t.rules.aliases]
         return groups
 
+    def set_min_confidence(self, cut: float) -> None:
+        """Override the confidence cut (`--min-confidence`); the digest follows, so nothing cached is reused."""
+        if cut != self.glob.min_confidence:
+            self.glob.min_confidence = cut
+            self.digest = hashlib.sha256(f"{self.digest}\0min_confidence={cut!r}".encode()).hexdigest()[:16]
+
     def settings(self):
         from .extract import Settings  # local: extract imports nothing from here
         from .patterns import PATTERNS
         extra = [UserPattern(p.id, regex.compile(p.regex), origin) for origin, p in self._patterns()]
         disabled = frozenset(self.glob.disable) & set(PATTERNS)
         return Settings(stop_terms=frozenset(term_key(s) for s in self.glob.stop_terms), disabled=disabled,
-                        extra=extra)
+                        extra=extra, min_confidence=self.glob.min_confidence)
 
     def _patterns(self):
         for p in self.glob.patterns:

@@ -204,11 +204,11 @@ def test_split_and_reverse(tmp_path, col):
 
 def test_orphans_are_reported_with_a_search_that_finds_them(tmp_path, col):
     notes = tmp_path / "notes"
-    write_note(notes, "n.md", "- Adam : 옵티마이저\n- Old*Term_1 : 곧 지울 카드\n")
+    write_note(notes, "n.md", "- Adam : 적응형 학습률 옵티마이저\n- Old*Term_1 : 곧 지울 카드\n")
     export(notes, tmp_path / "d")
     apkg = tmp_path / "d" / "Study Notes.apkg"
     import_into(col, apkg)
-    write_note(notes, "n.md", "- Adam : 옵티마이저\n- Lion : 새 옵티마이저\n")
+    write_note(notes, "n.md", "- Adam : 적응형 학습률 옵티마이저\n- Lion : 새 옵티마이저\n")
     out = export(notes, tmp_path / "d")
     assert "1 added, 0 changed, 1 no longer in the notes" in out
     search = next(ln.strip() for ln in out.splitlines() if ln.strip().startswith('"note:'))
@@ -218,7 +218,7 @@ def test_orphans_are_reported_with_a_search_that_finds_them(tmp_path, col):
 
 def test_interrupted_export_leaves_the_previous_deck(tmp_path, monkeypatch):
     notes = tmp_path / "notes"
-    write_note(notes, "n.md", "- Adam : 옵티마이저\n")
+    write_note(notes, "n.md", "- Adam : 적응형 학습률 옵티마이저\n")
     export(notes, tmp_path / "d")
     apkg = tmp_path / "d" / "Study Notes.apkg"
     before = apkg.read_bytes()
@@ -300,7 +300,7 @@ def test_a_cached_card_digest_is_reused_only_with_the_same_link(tmp_path):
     Obsidian vault, the card counts as changed (newer mod time), so Anki takes the new Link."""
     env = {**os.environ, "CARDS_CACHE_DIR": str(tmp_path / "cache")}
     notes = tmp_path / "notes"
-    write_note(notes, "n.md", "- Adam : 옵티마이저\n- Lion : 새 옵티마이저\n")
+    write_note(notes, "n.md", "- Adam : 적응형 학습률 옵티마이저\n- Lion : 새 옵티마이저\n")
 
     def run(out: str, *extra: str) -> str:
         r = subprocess.run([sys.executable, "-m", "cards", "export", str(notes), "--out", str(tmp_path / out),
@@ -340,7 +340,7 @@ def test_a_patched_package_is_the_package_written_from_scratch(tmp_path, monkeyp
     note type, media and manifest a from-scratch write gives, and what Anki imports is the same."""
     monkeypatch.setenv("CARDS_CACHE_DIR", str(tmp_path / "cache"))
     notes = tmp_path / "notes"
-    write_note(notes, "a.md", "## Optimization\n- Adam : 옵티마이저\n- SGD : 확률적 경사 하강법\n")
+    write_note(notes, "a.md", "## Optimization\n- Adam : 적응형 학습률 옵티마이저\n- SGD : 확률적 경사 하강법\n")
     write_note(notes, "b.md", "Softmax\n- 확률로 바꿈 ![d](d.png)\n- Dropout : 뉴런을 끔\n- Adam : 모멘텀 + RMSProp\n")
     write_note(notes, "c.md", "# Regularization\n- Early stopping : 검증 손실이 오르면 멈춤\n- Mixup : 두 이미지를 섞음\n")
     (notes / "d.png").write_bytes(b"\x89PNG one")
@@ -407,7 +407,7 @@ def test_a_patched_package_is_the_package_written_from_scratch(tmp_path, monkeyp
     step("image changed")
     write_note(notes, "b.md", "Softmax\n- 확률로 바꿈 ![d](d.png)\n\n## Optimization\n- Dropout : 뉴런을 끔\n")
     step("moved to another topic")
-    write_note(notes, "a.md", "## Optimization\n- Adam : 옵티마이저\n- SGD : 확률적 경사 하강법\n")
+    write_note(notes, "a.md", "## Optimization\n- Adam : 적응형 학습률 옵티마이저\n- SGD : 확률적 경사 하강법\n")
     step("edit reverted")
     write_note(notes, "c.md", "# Regularization\n- Early stopping : 다시 추가\n")
     step("added again within the same second", advance=0)  # new ids never collide with the kept ones
@@ -420,23 +420,23 @@ def test_a_package_without_its_manifest_is_never_patched(tmp_path):
     """A package written by a run that died before its manifest (or a package from elsewhere)
     does not match the manifest's token: the next export writes everything afresh."""
     notes = tmp_path / "notes"
-    write_note(notes, "n.md", "- Adam : 옵티마이저\n- Lion : 새 옵티마이저\n")
+    write_note(notes, "n.md", "- Adam : 적응형 학습률 옵티마이저\n- Lion : 새 옵티마이저\n")
     out = tmp_path / "d"
     export(notes, out)
     manifest = (out / "Study Notes.manifest.json").read_bytes()
     write_note(notes, "n.md", "- Adam : 바뀐 설명\n- Lion : 새 옵티마이저\n")
     export(notes, out)
     (out / "Study Notes.manifest.json").write_bytes(manifest)  # as if the manifest never got written
-    write_note(notes, "n.md", "- Adam : 옵티마이저\n- Lion : 새 옵티마이저\n")  # back to what it records
+    write_note(notes, "n.md", "- Adam : 적응형 학습률 옵티마이저\n- Lion : 새 옵티마이저\n")  # back to what it records
     export(notes, out)
     col = Collection(str(tmp_path / "c.anki2"))
     try:
         import_into(col, out / "Study Notes.apkg")
-        assert notes_by_term(col)["Adam"]["Definition"].startswith("옵티마이저")
+        assert notes_by_term(col)["Adam"]["Definition"].startswith("적응형 학습률 옵티마이저")
     finally:
         col.close()
     (out / "Study Notes.apkg").write_bytes(b"not a zip")  # a damaged package: written afresh too
-    write_note(notes, "n.md", "- Adam : 옵티마이저\n- Lion : 바뀐 옵티마이저\n")
+    write_note(notes, "n.md", "- Adam : 적응형 학습률 옵티마이저\n- Lion : 바뀐 옵티마이저\n")
     assert "Wrote" in export(notes, out)
     with zipfile.ZipFile(out / "Study Notes.apkg") as z:
         assert z.testzip() is None
@@ -456,7 +456,7 @@ def test_an_export_from_a_warm_cache_imports_exactly_like_one_from_scratch(tmp_p
     """Reused merges, reused rendered fields and lost cache entries never change what Anki gets."""
     monkeypatch.setenv("CARDS_CACHE_DIR", str(tmp_path / "cache"))
     notes = tmp_path / "notes"
-    write_note(notes, "a.md", "## Optimization\n- Adam : 옵티마이저\n- SGD : 확률적 경사 하강법\n")
+    write_note(notes, "a.md", "## Optimization\n- Adam : 적응형 학습률 옵티마이저\n- SGD : 확률적 경사 하강법\n")
     write_note(notes, "b.md", "Softmax\n- 확률로 바꿈 ![d](d.png)\n- Adam : 모멘텀 + RMSProp\n")
     (notes / "d.png").write_bytes(b"\x89PNG one")
     cached = ["export", str(notes), "--rules", str(REPO / "rules")]

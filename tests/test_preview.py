@@ -32,7 +32,7 @@ def hostile(tmp_path) -> Path:
     notes.mkdir()
     (notes / "x.md").write_text("- XSS : 주의 <script>alert(1)</script> <img src=x onerror=alert(1)> "
                                 "[x](javascript:alert(1)) </script><script>alert(2)</script>\n"
-                                "- Adam : 옵티마이저\n- 꿀팁 : 이건 카드가 아님\n", encoding="utf-8")
+                                "- Adam : 적응형 학습률 옵티마이저\n- 꿀팁 : 이건 카드가 아님\n", encoding="utf-8")
     return notes
 
 
