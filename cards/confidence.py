@@ -55,7 +55,7 @@ _URL = re.compile(r"https?://|www\.", re.I)
 _IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)|!\[\[[^\]]*\]\]|<img\b", re.I)
 _LINKISH = re.compile(r"\[\[[^\]]*\]\]|!?\[[^\]]*\]\([^)]*\)|\[[^\]]*\]\[[^\]]*\]|https?://\S+|<[^>]+>")
 _EN_VERB = re.compile(
-    r"^(?:[a-z]+(?:izes?|ized|ises?|ised|ify|ifies|ified|ates|ated)|is|are|was|were|has|have|had|bind|binds|make|"
+    r"^(?:[a-z]+(?:izes?|ises|ify|ifies)|is|are|was|were|has|have|had|bind|binds|make|"
     r"makes|take|takes|get|gets|use|uses|need|needs|show|shows|come|comes|include|includes|produce|produces|"
     r"cause|causes|help|helps|work|works|mean|means|become|becomes|give|gives|allow|allows|let|lets|go|goes)$")
 _CONCEPT_END = re.compile(

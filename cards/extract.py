@@ -48,7 +48,12 @@ _TERM_NOISE = regex.compile(r"\[\[(?:card|flashcard|anki)\]\]|(?<!\S)#(?:card|fl
                             regex.I)
 _LEAD_SYMBOLS = regex.compile(r"^(?:(?![`^])[\p{So}\p{Sk}\p{Sm}\p{Cf}\u2022\u203b\u00b7\u25aa-\u25ff\u2190-\u21ff"
                               r"\u2600-\u27bf\ufe0f\u200d]|[★☆✓✔✅❓❗]|\s)+(?=\S)")
-_TASK_MARKER = regex.compile(r"^(?:(?:TODO|DONE|LATER|NOW|DOING|WAITING|CANCELED|CANCELLED)\s+|\[[ xX]\]\s+)")
+_TASK_MARKER = regex.compile(r"^(?:(?:TODO|DONE|LATER|NOW|DOING|WAITING|CANCELED|CANCELLED)\s+|\[[ xX]\]\s+|"
+                             r"\[#[A-C]\]\s*)+")
+_LEAD_CITATION = re.compile(r"^\([^()]*\b(?:1[89]|20)\d\d\b[^()]*\)\s+(?=\S)")
+_YEARS = re.compile(r"\s*[(（]\s*(?:1[89]|20)\d\d\s*(?:[~–-]\s*(?:(?:1[89]|20)\d\d)?\s*)?[)）]$")
+# A heading that introduces its subject: `X 개념` (the concept of X) is the card of X.
+_ABOUT_SUFFIX = re.compile(r"(?<=\S)(?:\s*의)?\s+(?:개념|기초|기본 개념|정의|기본|basics?|definition|concept)$", re.I)
 # Questions that name the term they answer: `X란?`, `X이란`, `X은 무엇인가?`, `What is X?`, `什么是 X`.
 _Q_KO = regex.compile(r"^(?P<t>.+?)\s*(?:(?:이)?란\s*[?？]?|(?:이란|란|은|는|이|가)\s+(?:무엇|뭐|뭔|뭘|어떤\s*것)\S*.*)$")
 _Q_EN = regex.compile(r"^(?:what\s+(?:is|are|was|were)|what['’]s|define|what\s+does)\s+(?:an?\s+|the\s+)?(?P<t>[^?,;]+?)"
@@ -56,8 +61,8 @@ _Q_EN = regex.compile(r"^(?:what\s+(?:is|are|was|were)|what['’]s|define|what\s
 _Q_ZH = regex.compile(r"^(?:什么是|何为|什麼是)\s*(?P<t>[^?？]+?)\s*[?？]?$")
 
 
-_LATIN_WORDS = re.compile(r"^[A-Za-z][\w.+'/-]*(?:\s+[A-Za-z0-9][\w.+'/-]*){0,4}$")
-_HANGUL_WORD = re.compile(r"^[\uac00-\ud7a3]{2,8}$")
+_LATIN_WORDS = re.compile(r"^[A-Za-z][A-Za-z0-9.+'/-]*(?:\s+[A-Za-z0-9][A-Za-z0-9.+'/-]*){0,5}$")
+_HANGUL_WORD = re.compile(r"^(?:[\uac00-\ud7a3]{2,8}|[\u4e00-\u9fff]{2,12})$")  # a Korean word, or a Chinese one
 # Generic head nouns: `KLUE 데이터셋` is a name with its head noun, not a name and its translation.
 _HEAD_NOUNS = {term_key(w) for w in "데이터 데이터셋 모델 알고리즘 함수 기법 방법 방식 네트워크 레이어 학습 구조 시스템 라이브러리 프레임워크 "
                "패키지 모듈 클래스 문제 개념 이론 논문 기술 도구 계층 언어 파일 서버 구현 적용 정리".split()}
@@ -203,13 +208,18 @@ def _parse_term(left: str) -> tuple[str, tuple[str, ...]]:
     t = _NUMBERING.sub("", left.strip()).strip()
     t = _TERM_NOISE.sub(" ", t).strip()  # `[[card]]`, `#card`, `((block ref))`
     t = _LEAD_SYMBOLS.sub("", t).strip()  # emoji, arrows, stars, check marks in front
-    t = _TASK_MARKER.sub("", t).strip()  # Logseq/Obsidian TODO, DONE, [ ] …
+    t = _TASK_MARKER.sub("", t).strip()  # Logseq/Obsidian TODO, DONE, [#A], [ ] …
     t = _NUMBERING.sub("", t).strip()
     for _ in range(2):
         m = _EMPH.match(t)
         if m:
-            t = m.group(2).strip()
+            t = _NUMBERING.sub("", m.group(2).strip()).strip()  # `**2. 동적 페이징**`
     t = t.strip("*_~ ").rstrip(":：").strip()
+    t = _LEAD_CITATION.sub("", t).strip()  # `(Tom Mitchell, 1998) Well-posed Learning Problem`
+    t = _YEARS.sub("", t).strip()  # `Batch Normalization (2015)`, `Pretext task (2014 ~ 2018)`
+    about = _ABOUT_SUFFIX.sub("", t).strip()  # `Collaborative Filtering 개념`, `Thread 기초`, `KNN CF의 개념`
+    if about and about != t and not is_label_term(about):
+        t = about
     if len(t) > 2 and t[0] == "`" and t[-1] == "`" and t.count("`") == 2:
         t = t[1:-1].strip()  # a heading written as one code span: `` #### `TNR(True Negative Rate)` ``
     q = question_term(t)
@@ -222,6 +232,29 @@ def _parse_term(left: str) -> tuple[str, tuple[str, ...]]:
     if m and not _ALIAS_BAD.search(m.group("alias")) and _LETTER.search(m.group("alias")):
         return m.group("term").strip(" *_"), (m.group("alias").strip(),)
     return t, ()
+
+
+BACK_BUDGET_FACTOR, BACK_BUDGET_EXTRA = 3, 150
+_NOT_COUNTED = re.compile(r"[\W_]+")
+
+
+def _weight(line: str) -> int:
+    return len(_NOT_COUNTED.sub("", clean_inline(line)))
+
+
+def within_budget(lines: list[str]) -> list[str]:
+    """A back leads with its first explanation and keeps what follows only up to about four times that
+    lead: the lines after it are support, not a second essay (a section that goes on about other things,
+    sub-topics with cards of their own, a paragraph of the next thought)."""
+    lead = next((_weight(ln) for ln in lines if _weight(ln)), 0)
+    budget = BACK_BUDGET_FACTOR * lead + BACK_BUDGET_EXTRA
+    out, used = [], 0
+    for ln in lines:
+        used += _weight(ln)
+        if out and used > budget:
+            break
+        out.append(ln)
+    return out
 
 
 @lru_cache(maxsize=4096)
@@ -367,7 +400,7 @@ class _NoteExtractor:
         if rule in self.s.disabled:
             self.reject(i, term, "\n".join(lines), "pattern off", rule, f"{rule} is switched off in a rule file")
             return
-        body = "\n".join(ln for ln in lines if ln.strip())
+        body = "\n".join(within_budget([ln for ln in lines if ln.strip()]))
         problem = definition_problem(clean_inline(" ".join(ln.strip() for ln in body.split("\n"))))
         if problem:
             self.reject(i, term, body, problem, rule)
@@ -590,6 +623,7 @@ class _NoteExtractor:
                 else:
                     self.emit(i, sp.term, aliases + [alias], [right], "C003")
                 return
+            tail = self.without_subcards(tail) if clean_inline(right) else tail
             lines = [right] + [self.line_text(j, x.depth + 1) for j in tail]
             if not tail and len(clean_inline(right)) < 30:
                 lines += self.next_sibling_sentence(i)
@@ -648,6 +682,22 @@ class _NoteExtractor:
             self.reject(i, term, "\n".join(lines), "only names", rule)
             return
         self.emit(i, term, aliases, lines, rule, region)
+
+    def without_subcards(self, tail: list[int]) -> list[int]:
+        """The lines of a defined term's tail that explain it: nested `X : …` items are cards of their own
+        (`상태 (S): 현재 상황` over `초기상태 : …`, `종료상태 : …`), and leave it with their own bullets."""
+        out: list[int] = []
+        cut: set[int] = set()
+        for j in tail:
+            y = self.b[j]
+            if y.kind == "item" and y.item >= 0 and (y.parent in cut or y.item in cut):
+                cut.add(y.item)
+                continue
+            if y.kind == "item" and y.first and self.is_pair_line(j) and not is_label_term(self.split(j).term):
+                cut.add(y.item)
+                continue
+            out.append(j)
+        return out
 
     def is_pair_text(self, text: str) -> bool:
         sp = self._split(text)
