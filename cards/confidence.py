@@ -57,7 +57,10 @@ _LINKISH = re.compile(r"\[\[[^\]]*\]\]|!?\[[^\]]*\]\([^)]*\)|\[[^\]]*\]\[[^\]]*\
 _EN_VERB = re.compile(
     r"^(?:[a-z]+(?:izes?|ises|ify|ifies)|is|are|was|were|has|have|had|bind|binds|make|"
     r"makes|take|takes|get|gets|use|uses|need|needs|show|shows|come|comes|include|includes|produce|produces|"
-    r"cause|causes|help|helps|work|works|mean|means|become|becomes|give|gives|allow|allows|let|lets|go|goes)$")
+    r"cause|causes|help|helps|work|works|mean|means|become|becomes|give|gives|allow|allows|let|lets|go|goes|"
+    r"remove|removes|add|adds|create|creates|convert|converts|find|finds|keep|keeps|contain|contains|depend|"
+    r"depends|require|requires|provide|provides|prevent|prevents|generate|generates|lack|lacks|recognize|"
+    r"recognizes|bound|did|does|do|can|could|should|will|would|must)$")
 _CONCEPT_END = re.compile(
     r"(?:tion|sion|ment|ness|ity|ism|ance|ence|ogy|ics|ing|ers?|ors?|net|nets|model|models|layer|layers|network|"
     r"networks|function|loss|rate|score|matrix|vector|space|tree|graph|encoding|embedding|learning|regression|"

@@ -50,6 +50,7 @@ _LEAD_SYMBOLS = regex.compile(r"^(?:(?![`^])[\p{So}\p{Sk}\p{Sm}\p{Cf}\u2022\u203
                               r"\u2600-\u27bf\ufe0f\u200d]|[★☆✓✔✅❓❗]|\s)+(?=\S)")
 _TASK_MARKER = regex.compile(r"^(?:(?:TODO|DONE|LATER|NOW|DOING|WAITING|CANCELED|CANCELLED)\s+|\[[ xX]\]\s+|"
                              r"\[#[A-C]\]\s*)+")
+_INNER_EMPH = re.compile(r"(\*\*|\*|__)(?=\S)([^*_]+?)(?<=\S)\1")
 _LEAD_CITATION = re.compile(r"^\([^()]*\b(?:1[89]|20)\d\d\b[^()]*\)\s+(?=\S)")
 _YEARS = re.compile(r"\s*[(（]\s*(?:1[89]|20)\d\d\s*(?:[~–-]\s*(?:(?:1[89]|20)\d\d)?\s*)?[)）]$")
 # A heading that introduces its subject: `X 개념` (the concept of X) is the card of X.
@@ -214,6 +215,8 @@ def _parse_term(left: str) -> tuple[str, tuple[str, ...]]:
         m = _EMPH.match(t)
         if m:
             t = _NUMBERING.sub("", m.group(2).strip()).strip()  # `**2. 동적 페이징**`
+    if "*" in t or "_" in t:
+        t = _INNER_EMPH.sub(r"\2", t)  # `*Granulocytes* include`: emphasis inside a term is not part of it
     t = t.strip("*_~ ").rstrip(":：").strip()
     t = _LEAD_CITATION.sub("", t).strip()  # `(Tom Mitchell, 1998) Well-posed Learning Problem`
     t = _YEARS.sub("", t).strip()  # `Batch Normalization (2015)`, `Pretext task (2014 ~ 2018)`
@@ -401,7 +404,7 @@ class _NoteExtractor:
             self.reject(i, term, "\n".join(lines), "pattern off", rule, f"{rule} is switched off in a rule file")
             return
         body = "\n".join(within_budget([ln for ln in lines if ln.strip()]))
-        problem = definition_problem(clean_inline(" ".join(ln.strip() for ln in body.split("\n"))))
+        problem = definition_problem(clean_inline(" ".join(ln.strip() for ln in body.split("\n"))), body)
         if problem:
             self.reject(i, term, body, problem, rule)
             return
@@ -566,11 +569,13 @@ class _NoteExtractor:
         else:
             return False
         term, aliases = parse_term(clean_inline(m.group("term")))
-        if not back or term_problem(term, self.s.stop_terms) or len(clean_inline(back).split()) < 2:
+        if not back or term_problem(term, self.s.stop_terms):
             return False
         tail = self.own_tail(i)
         if not tail and back.rstrip().endswith((":", "：")):
-            tail = self.following_list(i)
+            tail = self.following_list(i) or self.following_text(i, [])  # `*Macrophages* come from:` + what
+        if len(clean_inline(back).split()) < 2 and not tail:
+            return False
         ev = {"lead_ko_particle": 1.0} if ko else {}
         if m.group("pre").strip():
             ev["lead_after_article"] = 1.0

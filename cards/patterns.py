@@ -146,6 +146,8 @@ _WORD_CHAR = re.compile(r"[^\W_]")
 _PARENTHESISED = re.compile(r"\([^)]*\)|（[^）]*）")
 _AMOUNT_WITH_UNIT = re.compile(r"^[\d.,~\-]+\s*[^\W\d_]{0,4}$")
 _SLASH = re.compile(r"\s*/\s*")
+_LINKS_ONLY = re.compile(r"!?\[\[[^\]]*\]\]|!?\[[^\]]*\]\([^)]*\)|\[\^[^\]]*\]|https?://\S+|\([a-z0-9 ,]*\)|"
+                         r"\b(?:and|et al|etc)\b|[,;.\s]+", re.I)
 _CJK = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 _COMMA = re.compile(r"\s*[,，、]\s*")
 _ETC = re.compile(r"\s*(?:등등?|etc\.?|and so on|…|\.\.\.)\s*\.?$", re.I)
@@ -282,10 +284,13 @@ def term_problem(term: str, extra_stop: frozenset[str] = frozenset()) -> str | N
 
 
 @lru_cache(maxsize=32768)
-def definition_problem(text: str) -> str | None:
-    """Why `text` cannot be a card's back (after images, links and markup are removed)."""
+def definition_problem(text: str, raw: str = "") -> str | None:
+    """Why `text` cannot be a card's back (after images, links and markup are removed). With the `raw` back,
+    a back that is only links, citations or URLs (`[[@smith2009|smith2009]], [[@lee2011]]`) has no text."""
     t = text.strip()
     if not t or not _WORD_CHAR.search(t):
+        return "no text"
+    if raw and ("[" in raw or "://" in raw) and not _WORD_CHAR.search(_LINKS_ONLY.sub(" ", raw)):
         return "no text"
     if _URL.match(t) and len(t.split()) == 1:
         return "url"
