@@ -105,8 +105,6 @@ _EMPH_LEAD = re.compile(r"^(?P<pre>(?:(?:an?|the|in|using|for|with)\s+)?)(?P<m>\
                         r"(?P<term>[^*_\n]{1,60}?)(?<=[^\s*_])(?P=m)(?P<rest>.*)$", re.I)
 _KO_TOPIC = re.compile(r"^(?:은|는|이란|란|이라고|라고|이라는|라는|이|가)(?=\s|$)\s*")
 _EN_GOES_ON = re.compile(r"^(?:[a-z][a-z'-]*|\()")
-_EN_DEFINING_VERB = re.compile(r"^(?:is|are|was|were|refers?|means?|denotes?|describes?|represents?|stands?|"
-                               r"also called|also known|or\s)\b", re.I)
 # A left side that is one code span naming something (a function, a type, a keyword), not code.
 _CODE_TERM = re.compile(r"`([^`=;{}<>]{1,40})`")
 _SHORT_ALIAS = re.compile(r"^(?P<alias>[^;,.()]{1,30}?)\s*;\s*(?P<rest>\S.*)$")
@@ -576,12 +574,7 @@ class _NoteExtractor:
             tail = self.following_list(i) or self.following_text(i, [])  # `*Macrophages* come from:` + what
         if len(clean_inline(back).split()) < 2 and not tail:
             return False
-        ev = {"lead_ko_particle": 1.0} if ko else {}
-        if m.group("pre").strip():
-            ev["lead_after_article"] = 1.0
-        if _EN_DEFINING_VERB.match(back):
-            ev["lead_defining_verb"] = 1.0
-        self.emit(i, term, aliases, [back] + [self.line_text(j, x.depth + 1) for j in tail], "C007", tail, ev)
+        self.emit(i, term, aliases, [back] + [self.line_text(j, x.depth + 1) for j in tail], "C007", tail)
         return True
 
     def pair_or_term(self, i: int) -> None:
