@@ -673,7 +673,7 @@ class _NoteExtractor:
             return
         intro = bool(texts) and texts[0][1].rstrip().endswith((":", "："))  # `Common steps are:` then the list
         rest = texts[1:] if intro else texts
-        if rest and (len(rest) >= 2 or intro) and not any(self.b[j].kind == "math" for j in region) \
+        if rest and (len(rest) >= 2 or intro or len(texts) == 1) and not any(self.b[j].kind == "math" for j in region) \
                 and len({d for d, _ in rest}) == 1 \
                 and all(len(t.split()) <= 3 and not _HANGUL_SYLLABLE.search(t)
                         and not self.is_pair_text(t) and not t.endswith(".") for _, t in rest):

@@ -299,7 +299,7 @@ def definition_problem(text: str, raw: str = "") -> str | None:
     if _AMOUNT_WITH_UNIT.match(t):
         return "number"  # a quantity with its unit: `2시간`, `8문제`, `30 min`
     for sep in (_SLASH, _COMMA):
-        if sep is _COMMA and (_CJK.search(t) or t.endswith((".", "。", "다"))):
+        if sep is _COMMA and (_CJK.search(t) or t.endswith((".", "。", "다")) or "{" in t or "(" in t):
             continue  # a sentence, not a list (Chinese and Japanese separate clauses with `、`)
         if sep.search(t):
             parts = [p.strip() for p in sep.split(_ETC.sub("", t)) if p.strip()]
