@@ -31,9 +31,9 @@ from genanki.package import APKG_COL, APKG_SCHEMA
 
 from . import build_id
 from .dedupe import pack_card
-from .models import Card
+from .models import Card, term_key
 from .notes import Warning_
-from .pipeline import first_path
+from .pipeline import first_path, legacy_guid
 from .render import ImageResolver, definition_html, term_html
 
 MODEL_NAME = "cards: term/definition"
@@ -678,8 +678,24 @@ _CACHED_FIELDS = [f for f in FIELDS if f != "Link"]
 _LINK = FIELDS.index("Link")
 
 
+def _guids(groups: list[tuple], old: dict) -> list[str]:
+    """Each card's note GUID in this package: the one the pipeline made (its root's namespace), except
+    for notes a package of cards 0.1 gave a GUID shared by every root (`legacy_guid`): those the
+    manifest lists keep it, so Anki goes on updating them in place, with their review history.
+
+    A manifest with no `namespace` was written by 0.1; one with `legacy_guids` still holds such notes."""
+    notes = old["notes"]
+    if not notes or ("namespace" in old and not old.get("legacy_guids")):
+        return [g[2][6] for g in groups]
+    out = []
+    for g in groups:
+        legacy = legacy_guid(term_key(g[2][0]))
+        out.append(legacy if legacy in notes else g[2][6])
+    return out
+
+
 def _write_one(groups: list[tuple], target: Path, reverse: bool, media_roots: list[Path], report: Report,
-               now: int, inputs: str | None, fields_cache: FieldsCache) -> None:
+               now: int, inputs: str | None, fields_cache: FieldsCache, namespace: str) -> None:
     """Write one package and its manifest.
 
     When the previous package can be trusted (`Previous`), a card whose content, Link, tags
@@ -697,7 +713,8 @@ def _write_one(groups: list[tuple], target: Path, reverse: bool, media_roots: li
     base = Previous.open(target, old, tool) if PATCH else None
     try:
         bases = [_basis(g) for g in groups]
-        prevs = [old["notes"].get(g[2][6]) for g in groups]
+        guids = _guids(groups, old)
+        prevs = [old["notes"].get(guid) for guid in guids]
         if base is None:
             todo = list(range(len(groups)))
         else:
@@ -710,7 +727,7 @@ def _write_one(groups: list[tuple], target: Path, reverse: bool, media_roots: li
             entries: dict[str, dict] = {}
             kept: set[str] = set()  # notes whose row in the previous package stays as it is
             for i, g in enumerate(groups):
-                term, deck_name_, tags, guid = g[2][0], g[2][3], g[2][5], g[2][6]
+                term, deck_name_, tags, guid = g[2][0], g[2][3], g[2][5], guids[i]
                 prev = prevs[i]
                 deck = decks.get(deck_name_)
                 if deck is None:
@@ -751,15 +768,19 @@ def _write_one(groups: list[tuple], target: Path, reverse: bool, media_roots: li
         if base is not None:
             base.close()
     manifest = {"version": MANIFEST_VERSION, "exported": now, "notes": entries, "inputs": inputs, "tool": tool,
-                "token": token, "size": target.stat().st_size, "media": _media_state(media_sources)}
+                "token": token, "size": target.stat().st_size, "media": _media_state(media_sources),
+                "namespace": namespace, "legacy_guids": any(guid != g[2][6] for guid, g in zip(guids, groups))}
     _atomic_write(manifest_path, lambda tmp: Path(tmp).write_text(
         json.dumps(manifest, ensure_ascii=False, sort_keys=True, separators=(",", ":")), encoding="utf-8"))
     report.paths.append(target)
 
 
 def write_decks(res, out_dir: Path, root: str, split: bool = False, reverse: bool = False,
-                media_roots: list[Path] | None = None) -> Report:
-    """Write the .apkg (one with every topic sub-deck, or one per topic with `split`) and its manifest."""
+                media_roots: list[Path] | None = None, namespace: str = "") -> Report:
+    """Write the .apkg (one with every topic sub-deck, or one per topic with `split`) and its manifest.
+
+    `namespace` is the one the cards' GUIDs were made in (`GlobalRules.guid_namespace`), recorded
+    in the manifest."""
     report = Report()
     groups = [g for g in res.groups if g[2] is not None]
     firsts = {first_path(g[2]) for g in groups}
@@ -777,7 +798,8 @@ def write_decks(res, out_dir: Path, root: str, split: bool = False, reverse: boo
             by_deck.setdefault(g[2][3], []).append(g)
         for deck in sorted(by_deck):
             _write_one(by_deck[deck], out_dir / f"{safe_filename(deck)}.apkg", reverse, roots, report, now, inputs,
-                       fields_cache)
+                       fields_cache, namespace)
     else:
-        _write_one(groups, out_dir / f"{safe_filename(root)}.apkg", reverse, roots, report, now, inputs, fields_cache)
+        _write_one(groups, out_dir / f"{safe_filename(root)}.apkg", reverse, roots, report, now, inputs, fields_cache,
+                   namespace)
     return report
