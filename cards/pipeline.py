@@ -153,15 +153,23 @@ def _rejection(t: tuple) -> Rejection:
 
 def first_path(card: tuple) -> str:
     """The path of a packed card's first explanation, whether the card is whole or a head."""
-    return card[7] if isinstance(card[7], str) else card[7][0][1]
+    return card[7].split("\x00", 1)[0] if isinstance(card[7], str) else card[7][0][1]
+
+
+def source_paths(card: tuple) -> list[str]:
+    """The distinct note paths of a packed card's explanations, in order (whole card or head)."""
+    if isinstance(card[7], str):
+        return card[7].split("\x00")
+    return list(dict.fromkeys(e[1] for e in card[7]))
 
 
 def _head(group: tuple) -> tuple:
-    """A group as the run state keeps it: the card without its explanations (they are cached by ident)."""
+    """A group as the run state keeps it: the card without its explanations (they are cached by ident),
+    only their note paths (NUL-separated), which the export's links are made from."""
     card = group[2]
     if card is None or isinstance(card[7], str):
         return group
-    return (group[0], group[1], (*card[:7], card[7][0][1]), group[3], group[4])
+    return (group[0], group[1], (*card[:7], "\x00".join(source_paths(card))), group[3], group[4])
 
 
 def _card(t: tuple) -> Card:

@@ -128,6 +128,17 @@ class GlobalRules(_Strict):
         default_factory=dict, description="root deck → the name it had before a rename; its notes keep the GUIDs "
         "made under the old name, so Anki keeps updating them (and their review history)")
 
+    link_base: str = Field(default="", description="where the notes are published, e.g. "
+                           "https://github.com/me/notes/blob/main/ : each card links to this plus the note's path "
+                           "inside the folder given to `cards`")
+
+    @field_validator("link_base")
+    @classmethod
+    def _link_base(cls, v: str) -> str:
+        if v and not re.match(r"^(https?|obsidian)://", v, re.I):
+            raise ValueError("link_base must start with https://, http:// or obsidian://")
+        return v
+
     @field_validator("renamed_roots")
     @classmethod
     def _renames(cls, v: dict[str, str]) -> dict[str, str]:
