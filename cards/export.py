@@ -24,7 +24,7 @@ import zipfile
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from urllib.parse import quote, quote_from_bytes, unquote
+from urllib.parse import quote, unquote, urlsplit
 
 import genanki
 from genanki.package import APKG_COL, APKG_SCHEMA
@@ -449,12 +449,15 @@ class Links:
         return None
 
     def html(self, paths: list[str]) -> str:
+        """One link per note, labelled by where it opens (the back names the notes already):
+        `Open in Obsidian`, or with several, `Obsidian: file` for each."""
+        found = [(path, href) for path, href in ((p, self.href(p)) for p in paths) if href is not None]
         out = []
-        for path in paths:
-            href = self.href(path)
-            if href is not None:
-                label = self.title.get(path) or os.path.splitext(os.path.basename(path))[0]
-                out.append(f'<a href="{_esc(href)}">{plain(label)}</a>')
+        for path, href in found:
+            where = "Obsidian" if href.startswith("obsidian:") else (urlsplit(href).hostname or "the web")
+            label = f"Open in {where}" if len(found) == 1 else \
+                f"{where}: {os.path.splitext(os.path.basename(path))[0]}"
+            out.append(f'<a href="{_esc(href)}">{_esc(label)}</a>')
         return " · ".join(out)
 
     @property
