@@ -34,7 +34,7 @@ from .dedupe import pack_card
 from .models import Card, term_key
 from .notes import Warning_
 from .pipeline import legacy_guid, source_paths
-from .render import TEXT_ONLY, ImageResolver, definition_html, has_images, plain, term_html
+from .render import ImageResolver, definition_html, has_images, plain, term_html
 
 MODEL_NAME = "cards: term/definition"
 # Frozen once released: adding or renaming a field makes Anki fork the note type in every collection.
@@ -92,13 +92,29 @@ CSS = """.card {
 code { font-family: "SF Mono", Menlo, Consolas, "D2Coding", monospace; font-size: 0.88em;
   background: #eef0f4; padding: 0.08em 0.3em; border-radius: 4px; }
 img { max-width: 100%; height: auto; }
-.missing-image { color: #b0503c; font-size: 0.85em; }
+pre { background: #f3f4f7; padding: 0.5em 0.7em; border-radius: 6px; overflow-x: auto; font-size: 0.85em;
+  line-height: 1.45; white-space: pre; }
+pre code { background: none; padding: 0; font-size: 1em; }
+kbd { font-family: inherit; font-size: 0.85em; border: 1px solid #c9ccd3; border-bottom-width: 2px;
+  border-radius: 4px; padding: 0 0.3em; }
+mark { background: #fff1a8; color: inherit; padding: 0 0.1em; }
+.missing-image, .image-link { color: #8a909c; font-size: 0.8em; border: 1px dashed #c9ccd3; border-radius: 4px;
+  padding: 0 0.35em; }
+.definition .more { font-size: 0.92em; }
+.definition .also { color: #8a909c; font-size: 0.72em; margin-top: 0.8em; }
+mjx-container { max-width: 100%; overflow-x: auto; overflow-y: hidden; }
 hr#answer { border: none; border-top: 1px solid #d9dce2; margin: 1em 0; }
 .nightMode .card, .night_mode .card, .card.nightMode, .card.night_mode { color: #e8e8ea; background: #1e1f22; }
 .nightMode .aliases, .night_mode .aliases { color: #a9afba; }
 .nightMode code, .night_mode code { background: #2d2f34; }
-.nightMode .source a, .night_mode .source a { color: #8fb1e3; }
+.nightMode a, .night_mode a { color: #8fb1e3; }
+.nightMode .definition [style*="background"], .night_mode .definition [style*="background"] { color: #1d1d1f; }
+.nightMode .missing-image, .night_mode .missing-image, .nightMode .image-link, .night_mode .image-link {
+  border-color: #4a4d55; }
 .nightMode hr#answer, .night_mode hr#answer { border-top-color: #3a3d44; }
+.nightMode pre, .night_mode pre { background: #2d2f34; }
+.nightMode mark, .night_mode mark { background: #6b5a12; }
+.nightMode kbd, .night_mode kbd { border-color: #4a4d55; }
 @media (max-width: 480px) { .card { font-size: 17px; padding: 0.4em 0.6em; } .term { font-size: 1.35em; } }
 """
 
@@ -524,7 +540,7 @@ def packed_fields(card: tuple, images: ImageResolver | None = None, reverse: boo
             if k and k not in keys:
                 keys.add(k)
                 names.append(name.strip())
-    answers = {term_key(TEXT_ONLY.clean(definition_html(e[0]))) for e in expl}
+    answers = {term_key(e[0]) for e in expl} if names else set()
     order = sorted(range(len(expl)), key=lambda i: (_score(expl[i]), i))
     multi = len(expl) > 1
     parts, also = [], []

@@ -216,8 +216,14 @@ def _html_img(tag: str, images: ImageResolver | None) -> str:
     return f'<img src="{_esc(packed)}"{keep}>'
 
 
+# A line with none of these is plain text to every rule above: escaping it is all mistune would do.
+_MARKUP = re.compile(r"[\\`*_\[\]!<>$~=^{}&]|://|www\.")
+
+
 def inline(text: str, images: ImageResolver | None = None) -> str:
     """Render one line of note text to HTML (not yet sanitized: see `clean`)."""
+    if not _MARKUP.search(text):
+        return html.escape(text, quote=False)
     state = _MD.inline.state_cls({})
     state.src = text
     tokens = _MD.inline.render(state)
