@@ -333,8 +333,10 @@ def _definition_html(text: str, images: ImageResolver | None) -> str:
             rendered.append((level, markup))
     if not rendered:
         return ""
+    # text with no markup character was only escaped, never parsed: nothing in it for the sanitizer
+    finish = clean if _MARKUP.search(text) else str
     if len(rendered) == 1:
-        return clean(rendered[0][1])
+        return finish(rendered[0][1])
     out: list[str] = []
     depth = -1
     for level, markup in rendered:
@@ -349,16 +351,16 @@ def _definition_html(text: str, images: ImageResolver | None) -> str:
             out.append("</li>")
         out.append("<li>" + markup)
     out.append("</li></ul>" * (depth + 1))
-    return clean("".join(out))
+    return finish("".join(out))
 
 
 @lru_cache(maxsize=16384)
 def term_html(term: str) -> str:
-    return clean(inline(term))
+    return clean(inline(term)) if _MARKUP.search(term) else inline(term)
 
 
 @lru_cache(maxsize=16384)
 def plain(text: str) -> str:
     """Note text as escaped plain text for the small print (context, sources, aliases): the Markdown
     rendered and every tag dropped, so `**Bold heading**` shows as `Bold heading`; math stays MathJax."""
-    return TEXT_ONLY.clean(inline(text)).strip()
+    return (TEXT_ONLY.clean(inline(text)) if _MARKUP.search(text) else inline(text)).strip()
