@@ -255,7 +255,6 @@ def test_card_screenshots_light_and_night(tmp_path, page):
     (vault / "img").mkdir()
     (vault / "forms.md").write_text(FORMS, encoding="utf-8")
     (vault / "second.md").write_text(OTHER, encoding="utf-8")
-    (REPO / "examples" / "notes").exists()
     png = next((REPO / "examples").rglob("*.png"))
     shutil.copy(png, vault / "img" / "my diagram.png")
     shutil.copy(png, vault / "img" / "d.png")
