@@ -240,7 +240,8 @@ def export(paths, rules_dir, jobs, no_cache, quiet, verbose, strict, out_dir, ro
         sys.exit(EXIT_NOTHING)
     root_name = root or rs.glob.root
     media_roots = [media_root] if media_root else [p if p.is_dir() else p.parent for p in paths]
-    report = write_decks(res, out_dir, root_name, split=split, reverse=reverse, media_roots=media_roots)
+    report = write_decks(res, out_dir, root_name, split=split, reverse=reverse, media_roots=media_roots,
+                         namespace=rs.glob.guid_namespace(root_name), link_base=rs.glob.link_base)
     res.warnings.extend(report.warnings)
     if not quiet:
         for line in report.summary_lines(res):

@@ -86,7 +86,7 @@ class Explanation:
     also_in: list[Source] = field(default_factory=list)  # the same text found in other places
 
 
-_MARKUP_HINT = re.compile(r"^\s*(?:[-*+#]|\d+[.)]|```)", re.M)
+_MARKUP_HINT = re.compile(r"^\s*(?:[-*+#]|\d+[.)])", re.M)
 _LIST_MARK = re.compile(r"^(\s*)(?:[-*+]|\d+[.)])\s+")
 _HEADING_MARK = re.compile(r"^(\s*)#{1,6}\s+")
 
@@ -96,11 +96,18 @@ def _check_markup(text: str) -> str:
     if not _MARKUP_HINT.search(text):
         return "\n".join(line.rstrip() for line in text.split("\n")).strip()
     lines = []
+    fence = ""
     for line in text.split("\n"):
+        stripped = line.strip()
+        if fence:  # inside a fenced code block: the code as written, up to its closing fence
+            if stripped.startswith(fence):
+                fence = ""
+            lines.append(line.rstrip())
+            continue
         line = _LIST_MARK.sub(r"\1", line)  # keep the indentation: it is the nesting
         line = _HEADING_MARK.sub(r"\1", line)
-        if line.strip().startswith("```"):
-            continue
+        if line.strip().startswith(("```", "~~~")):
+            fence = line.strip()[:3]  # kept: the renderer shows it as a code block
         lines.append(line.rstrip())
     return "\n".join(lines).strip()
 
