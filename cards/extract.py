@@ -15,7 +15,7 @@ import regex
 from .blocks import Block, parse_blocks, strip_heading_number
 from .confidence import DEFAULT_MIN_CONFIDENCE, explain, features, score
 from .models import Candidate, Rejection, Source, term_key, text_key
-from .patterns import definition_problem, is_label_term, is_technical_term, sentence_like, term_problem
+from .patterns import ACTIVITY_END, definition_problem, is_label_term, is_technical_term, sentence_like, term_problem
 
 _HTML_COMMENT = re.compile(r"<!--.*?(?:-->|$)", re.S)
 _IMG = re.compile(r"!\[\[[^\]]*\]\]|!\[[^\]]*\]\([^)]*\)")
@@ -79,7 +79,8 @@ def _translation_pair(t: str) -> tuple[str, tuple[str, ...]] | None:
         first, second = " ".join(words[:cut]), " ".join(words[cut:])
         latin, korean = (first, second) if latin_first else (second, first)
         if _LATIN_WORDS.match(latin) and _HANGUL_WORD.match(korean) and len(latin.replace(" ", "")) >= 4 \
-                and term_key(korean) not in _HEAD_NOUNS and not is_label_term(korean):
+                and term_key(korean) not in _HEAD_NOUNS and not is_label_term(korean) \
+                and not korean.endswith(ACTIVITY_END):
             return first, (second,)
     return None
 
@@ -230,11 +231,45 @@ def _parse_term(left: str) -> tuple[str, tuple[str, ...]]:
     if pair:
         return pair
     m = _PAREN_ALIAS.match(t) if t.endswith((")", "）")) else None  # the regex is slow on long lines that fail
-    if m and not _ALIAS_BAD.search(m.group("alias")) and _LETTER.search(m.group("alias")):
-        return m.group("term").strip(" *_"), (m.group("alias").strip(),)
+    if m is None and "(" in t:
+        m = _INNER_PAREN.match(t)  # `역전파(Back Propagation) 알고리즘`: the name, its other name, a head noun
+    if m:
+        names = _alias_names(m.group("alias"))
+        term = " ".join(x for x in (m.group("term").strip(" *_"), (m.groupdict().get("head") or "").strip()) if x)
+        if names is not None:
+            return term, names
+        if m.re is _PAREN_ALIAS and term:
+            return term, ()  # `DQN (inputs, eventual rewards)`, `Bootstrapping (in statistics)`: a note on the name
     return t, ()
 
 
+_INNER_PAREN = re.compile(r"^(?P<term>[^()（）]+?)\s*[(（](?P<alias>[^()（）]{1,48})[)）]\s*(?P<head>\S+(?:\s\S+)?)$")
+_ALIAS_PART_BAD = re.compile(r"\b(?:1[89]|20)\d\d\b|^(?:in|on|of|for|with|by|from|at|to|the|a|an|see|via|and|or)\b|"
+                             r"\s[-+*/^=]\s|등$|etc\.?$", re.I)
+
+
+@lru_cache(maxsize=8192)
+def _alias_names(inside: str) -> tuple[str, ...] | None:
+    """The other names a parenthesis gives (`(Transfer Learning)`, `(운영체제, Operating System)`), or None
+    when it says something else: a year, a person, a list of examples, a formula, `in statistics`."""
+    if _ALIAS_BAD.search(inside) or not _LETTER.search(inside):
+        return None
+    parts = [p.strip() for p in re.split(r"\s*[,，/]\s*", inside) if p.strip()]
+    if not parts or len(parts) > 3:
+        return None
+    for p in parts:
+        if _ALIAS_PART_BAD.search(p) or len(p.split()) > 6 or not _LETTER.search(p):
+            return None
+        if len(parts) > 1 and p[:1].islower() and not _HANGUL_SYLLABLE.search(p):
+            return None  # `(inputs, labels)`: lowercase words listed, not names
+    return tuple(parts) if len(parts) > 1 else (inside.strip(),)
+
+
+_OPERATOR = re.compile(r"\s[-+*/^×·÷]\s|[*^×÷]|\d")  # `Confidence = Pr * IOU`: a formula, not another name
+_EXAMPLE_LABELS = {term_key(w) for w in [
+    "예", "예시", "예제", "사례", "적용 사례", "활용", "활용 방안", "활용 분야", "활용 예", "활용 예시", "사용 분야", "사용 예",
+    "사용 예시", "사용처", "응용", "응용 분야", "적용 분야", "예를 들어", "예로", "use case", "use cases", "application",
+    "applications", "example", "examples", "e.g.", "for example", "such as", "examples include", "uses"]}
 BACK_BUDGET_FACTOR, BACK_BUDGET_EXTRA = 3, 150
 _NOT_COUNTED = re.compile(r"[\W_]+")
 
@@ -244,17 +279,26 @@ def _weight(line: str) -> int:
 
 
 def within_budget(lines: list[str]) -> list[str]:
-    """A back leads with its first explanation and keeps what follows only up to about four times that
-    lead: the lines after it are support, not a second essay (a section that goes on about other things,
-    sub-topics with cards of their own, a paragraph of the next thought)."""
-    lead = next((_weight(ln) for ln in lines if _weight(ln)), 0)
-    budget = BACK_BUDGET_FACTOR * lead + BACK_BUDGET_EXTRA
-    out, used = [], 0
+    """A back leads with its first explanation and keeps what follows only up to about three times that
+    lead (and a few lines more): the rest is support, not a second essay (a section that goes on about
+    other things, sub-topics with cards of their own, the next thought). It is cut only between blocks:
+    a bullet goes with the bullets nested under it."""
+    chunks: list[list[str]] = []
     for ln in lines:
-        used += _weight(ln)
+        if chunks and ln[:1] in (" ", "\t"):
+            chunks[-1].append(ln)  # nested under the line before
+        else:
+            chunks.append([ln])
+    weights = [sum(_weight(ln) for ln in c) for c in chunks]
+    lead = next((w for w in weights if w), 0)
+    budget = BACK_BUDGET_FACTOR * lead + BACK_BUDGET_EXTRA
+    out: list[str] = []
+    used = 0
+    for chunk, w in zip(chunks, weights):
+        used += w
         if out and used > budget:
             break
-        out.append(ln)
+        out += chunk
     return out
 
 
@@ -396,10 +440,32 @@ class _NoteExtractor:
         label = sp.term if sp is not None and not sp.problem else clean_inline(self.b[p].text)
         return label if len(label) <= 60 else label[:59] + "…"
 
+    def under_examples(self, i: int) -> str:
+        """The label above an item when it lists examples or uses (`활용 방안`, `Use cases`, `예시`): its
+        items are instances of something else (`챗봇`, `Gambling`), not concepts the note explains."""
+        x = self.b[i]
+        if x.kind != "item":
+            return ""
+        if x.parent >= 0 and x.parent in self.first_line:
+            above = clean_inline(self.b[self.first_line[x.parent]].text)
+        else:
+            j = self.before_items[i]
+            above = clean_inline(strip_heading_number(self.b[j].text)) if j >= 0 else ""
+        above = above.rstrip(" :：").strip("*_ ")
+        words = above.split()
+        if words and len(words) <= 5 and (term_key(above) in _EXAMPLE_LABELS or term_key(words[-1]) in _EXAMPLE_LABELS
+                                          or term_key(" ".join(words[-2:])) in _EXAMPLE_LABELS):
+            return above
+        return ""
+
     def emit(self, i: int, term: str, aliases: list[str], lines: list[str], rule: str,
              region: list[int] | tuple[int, ...] = (), evidence: dict[str, float] | None = None) -> None:
         if rule in self.s.disabled:
             self.reject(i, term, "\n".join(lines), "pattern off", rule, f"{rule} is switched off in a rule file")
+            return
+        label = self.under_examples(i)
+        if label:
+            self.reject(i, term, "\n".join(lines), "example", rule, f"listed under {label!r}")
             return
         body = "\n".join(within_budget([ln for ln in lines if ln.strip()]))
         problem = definition_problem(clean_inline(" ".join(ln.strip() for ln in body.split("\n"))), body)
@@ -611,7 +677,7 @@ class _NoteExtractor:
             if not tail and x.kind == "para" and (i + 1 >= len(self.b) or self.b[i + 1].group != x.group):
                 tail = self.following_list(i)
             if sp.sep == "eq" and len(right.split()) <= 4 and not sentence_like(right) \
-                    and not term_problem(parse_term(right)[0]):
+                    and not _OPERATOR.search(right) and not term_problem(parse_term(right)[0]):
                 # `Term = other name`: an alias; the explanation (if any) follows
                 alias = parse_term(right)[0]
                 more = self.following_text(i, tail) if x.depth <= 0 else []

@@ -67,6 +67,7 @@ REJECTION_REASONS = {
     "topic stop-term": "a topic's rule file lists this term under stop_terms",
     "pattern off": "a topic's rule file switches this pattern off",
     "regex timeout": "a rule file's regex took too long on this line",
+    "example": "an item listed under examples or uses of something else (`활용 방안`, `Use cases`, `예시`)",
     "unsure": "held back: the evidence (shown in the detail) makes the candidate less sure than `min_confidence`; "
               "`--min-confidence 0` brings it in",
 }
@@ -129,7 +130,8 @@ _LABEL_LEAD = re.compile(r"^(?:(?:example|examples|ex\.|e\.g\.|case|for|in|on|wi
                          r"|(?:ex|cf|eg|e\.g|참고|예)\s*\)"
                          r"|\[\s*(?:img|image|gif|math|fig|figure|table|그림|표|사진|수식)\b)", re.I)
 # A multi-word left side ending in an activity noun is a log entry ("baseline 모델 학습 적용"), not a concept.
-_ACTIVITY_END = ("적용", "개선", "변경", "구현", "수정", "추가", "제거", "시도", "분석", "확인", "진행", "사용", "생활", "준비",
+ACTIVITY_END = ("적용", "개선", "변경", "구현", "수정", "추가", "제거", "시도", "분석", "확인", "진행", "사용", "생활", "준비",
+                "세팅", "설정", "방지", "해결", "실습", "공유", "소개", "설치", "비교", "학습법", "정리법",
                  "제출", "정리", "참여", "회의", "발표", "구축", "선정")
 _ADNOMINAL = ("하는", "되는", "있는", "없는", "받는", "주는", "했던", "하던", "라는", "이라는")
 _QUANTITY = re.compile(r"^\d[\d.,]*\s*(?:bytes?|bits?|kb|mb|gb|tb|ms|sec|secs|min|mins|h|hours?|days?|개|명|시간|분|초|일|주|문제|장|번|회|층|차원)$",
@@ -148,6 +150,8 @@ _AMOUNT_WITH_UNIT = re.compile(r"^[\d.,~\-]+\s*[^\W\d_]{0,4}$")
 _SLASH = re.compile(r"\s*/\s*")
 _LINKS_ONLY = re.compile(r"!?\[\[[^\]]*\]\]|!?\[[^\]]*\]\([^)]*\)|\[\^[^\]]*\]|https?://\S+|\([a-z0-9 ,]*\)|"
                          r"\b(?:and|et al|etc)\b|[,;.\s]+", re.I)
+_VALUE_FIRST = re.compile(r"^[-+]?\d+(?:[.,]\d+)?%?(?:,|\s*$|\s*(?:~|-|to|이상|이하|정도)\s)")
+_COMPARISON = re.compile(r"\s(?:<|>|<=|>=)\s|[≤≥]")
 _CJK = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 _COMMA = re.compile(r"\s*[,，、]\s*")
 _ETC = re.compile(r"\s*(?:등등?|etc\.?|and so on|…|\.\.\.)\s*\.?$", re.I)
@@ -187,7 +191,7 @@ def is_stop_term(term: str, extra: frozenset[str] = frozenset()) -> bool:
     if _LABEL_LEAD.match(term.strip()) or _ORDINAL_LEAD.match(term.strip()):
         return True
     words = term.split()
-    if len(words) >= 2 and is_hangul_word(words[-1]) and words[-1].endswith(_ACTIVITY_END) \
+    if len(words) >= 2 and is_hangul_word(words[-1]) and words[-1].endswith(ACTIVITY_END) \
             and not words[-1].endswith("학습") and not (words[-1] == "정리" and not _summary_not_theorem(words)):
         return True
     if key.startswith(LABEL_PREFIXES) or key.endswith(LABEL_SUFFIXES):
@@ -262,8 +266,8 @@ def term_problem(term: str, extra_stop: frozenset[str] = frozenset()) -> str | N
         return "formula"  # `$h_t$ : …`: a symbol of a formula, not a concept
     if len(term_key(t)) == 1 and not _HANGUL.search(t):
         return "too short"
-    if "=" in t or "≠" in t:
-        return "formula"
+    if "=" in t or "≠" in t or _COMPARISON.search(t):
+        return "formula"  # `IoU < 0.3`, `x ≥ 0`: a condition, not a term
     if "?" in t or "？" in t:
         return "question"
     if is_stop_term(t, extra_stop):
@@ -298,6 +302,8 @@ def definition_problem(text: str, raw: str = "") -> str | None:
         return "number"
     if _AMOUNT_WITH_UNIT.match(t):
         return "number"  # a quantity with its unit: `2시간`, `8문제`, `30 min`
+    if _VALUE_FIRST.match(t):
+        return "number"  # `decay rate = 0.9, stepsize는 …`: a value, not an explanation
     for sep in (_SLASH, _COMMA):
         if sep is _COMMA and (_CJK.search(t) or t.endswith((".", "。", "다")) or "{" in t or "(" in t):
             continue  # a sentence, not a list (Chinese and Japanese separate clauses with `、`)
