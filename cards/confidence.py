@@ -22,7 +22,7 @@ from .models import Candidate, term_key
 from .patterns import LABEL_WORDS
 from .weights import BIAS, WEIGHTS
 
-DEFAULT_MIN_CONFIDENCE = 0.5
+DEFAULT_MIN_CONFIDENCE = 0.6
 
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
 _LATIN = re.compile(r"[A-Za-z]")
@@ -167,6 +167,9 @@ def back_features(back: str) -> tuple[tuple[str, float], ...]:
     short = sum(1 for ln in lines if len(ln.split()) <= 3 and not _HANGUL.search(ln))
     if len(lines) >= 2 and short == len(lines):
         f["back_names_only"] = 1.0
+    phrases = sum(1 for ln in lines if len(ln.split()) <= 4 and not ln.rstrip().endswith((".", "다", ":", "?")))
+    if len(lines) >= 3:
+        f["back_phrase_share"] = phrases / len(lines)  # a list of names or headings rather than sentences
     letters = len(_NON_WORD.sub("", back))
     if letters and len(_NON_WORD.sub("", _LINKISH.sub(" ", back))) * 3 < letters:
         f["back_mostly_links"] = 1.0  # citations, wikilinks, URLs: a reading list, not an explanation
@@ -189,6 +192,8 @@ def back_features(back: str) -> tuple[tuple[str, float], ...]:
 def features(c: Candidate) -> dict[str, float]:
     """All the evidence for one candidate: the pattern, where it sits, its term, its back."""
     f = {"rule_" + c.rule: 1.0}
+    if c.rule in ("C006", "C007"):
+        f["term_emphasised"] = 1.0  # the author set the term in bold or italics and explained it right after
     f.update(c.evidence)
     f.update(term_features(c.term))
     f.update(back_features(c.definition))
