@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import html
 import re
+from html.parser import HTMLParser
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
@@ -907,6 +908,7 @@ class _NoteExtractor:
 
 _CARD_MARK = re.compile(r"\[\[(?:card|flashcard|anki)\]\]|(?<!\S)#(?:card|flashcard|anki)\b", re.I)
 _PROPERTY = re.compile(r"^[A-Za-z][\w-]*::(?:\s|$)")  # Logseq / Dataview `key:: value` lines
+_SUMMARY = re.compile(r"<summary\b[^>]*>(.*?)</summary>", re.I | re.S)
 _HTML_HEADING = re.compile(r"^<h([1-6])\b[^>]*>(.*?)</h\1>$", re.I | re.S)
 _CALLOUT = re.compile(r"^\[!(\w[\w-]*)\][+-]?\s*")  # Obsidian `> [!note] Title`
 _ASIDE_CALLOUTS = {"todo", "warning", "caution", "attention", "danger", "error", "bug", "failure", "fail", "missing",
@@ -932,6 +934,58 @@ _CODE_CHARS = re.compile(r"[{}();=<>\[\]`$#]|^\s*(?:def|class|import|from|return
                          r"function|public|private|SELECT|select|pip|npm|cd|sudo)\b", re.M)
 
 
+class _Table(HTMLParser):
+    """The rows of an HTML table as lists of cell texts."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.rows: list[list[str]] = []
+        self.cell: list[str] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "tr":
+            self.rows.append([])
+        elif tag in ("td", "th") and self.rows:
+            self.cell = []
+        elif tag == "br" and self.cell is not None:
+            self.cell.append("<br>")
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self.cell is not None and self.rows:
+            self.rows[-1].append(" ".join("".join(self.cell).split()))
+            self.cell = None
+
+    def handle_data(self, data):
+        if self.cell is not None:
+            self.cell.append(data)
+
+
+def _html_blocks(b: Block) -> list[Block]:
+    """What an HTML block says, as Blocks: a one-line heading (`<h3>Voila</h3>`), a `<details>` whose
+    `<summary>` heads the text inside it (`</details>` ends that section), a `<table>` as table rows."""
+    raw = b.text.strip()
+    m = _HTML_HEADING.match(raw)
+    if m and clean_inline(m.group(2)):
+        return [replace(b, kind="heading", text=clean_inline(m.group(2)), level=int(m.group(1)))]
+    out = []
+    if "</details>" in raw.lower() and "<summary" not in raw.lower():
+        out.append(replace(b, kind="heading", text="", level=6))  # ends the summary's section
+    summary = _SUMMARY.search(raw)
+    if summary and clean_inline(summary.group(1)):
+        out.append(replace(b, kind="heading", text=clean_inline(summary.group(1)), level=6))
+    if "<table" in raw.lower():
+        parser = _Table()
+        try:
+            parser.feed(raw)
+            parser.close()
+        except Exception:  # noqa: BLE001 — broken HTML is just not read as a table
+            return out
+        rows = [r for r in parser.rows if any(c.strip() for c in r)]
+        for n, cells in enumerate(rows):
+            out.append(replace(b, kind="table", text=" | ".join(cells), cells=cells, first=n == 0, line=b.line + n))
+    return out
+
+
 def prepare(blocks: list[Block], marked: set[int] | None = None, lines: list[str] | None = None) -> list[Block]:
     """Blocks as extraction reads them: block quotes read like the text they quote (a quoted list like
     a list), an Obsidian callout's `[!note]` marker dropped, outliner property lines dropped, indented
@@ -946,10 +1000,8 @@ def prepare(blocks: list[Block], marked: set[int] | None = None, lines: list[str
             if prose:
                 out += prose
                 continue
-        if b.kind == "html" and b.text.startswith(("<h", "<H")):
-            m = _HTML_HEADING.match(b.text.strip())
-            if m and clean_inline(m.group(2)):
-                out.append(replace(b, kind="heading", text=clean_inline(m.group(2)), level=int(m.group(1))))
+        if b.kind == "html":
+            out += _html_blocks(b)
             continue
         if b.kind == "quote":
             m = _CALLOUT.match(b.text) if b.text.startswith("[!") else None
