@@ -267,6 +267,9 @@ def _alias_names(inside: str) -> tuple[str, ...] | None:
 
 
 _OPERATOR = re.compile(r"\s[-+*/^×·÷]\s|[*^×÷]|\d")  # `Confidence = Pr * IOU`: a formula, not another name
+_DEFINES = re.compile(r"(?:이다|한다|의미한다|말한다|뜻한다|부른다|불린다|(?:이)?라고 한다|(?:이)?라 한다|나타낸다|가리킨다|"
+                      r"것이다|방법이다|기법이다|모델이다)[.!]?\s*$|\b(?:is|are) (?:a|an|the|called)\b|\brefers? to\b|"
+                      r"\b(?:called|known as|defined as)\b", re.I)
 _EXAMPLE_LABELS = {term_key(w) for w in [
     "예", "예시", "예제", "사례", "적용 사례", "활용", "활용 방안", "활용 분야", "활용 예", "활용 예시", "사용 분야", "사용 예",
     "사용 예시", "사용처", "응용", "응용 분야", "적용 분야", "예를 들어", "예로", "use case", "use cases", "application",
@@ -850,7 +853,28 @@ class _NoteExtractor:
         if lead and not region:
             self.emit(i, term, aliases, lead, rule)
             return
+        if not lead and rule == "B104":
+            region = self.defining_first(region, [term, *aliases])
         self.block_card(i, term, aliases, region, rule, lead)
+
+    def defining_first(self, region: list[int], names: list[str]) -> list[int]:
+        """The section with the paragraph that defines the term first (`… 이를 통칭하여 PEFT라고 부른다.`,
+        `A model is …`), when motivation comes before it: a back leads with its definition."""
+        keys = [term_key(n) for n in names if len(term_key(n)) >= 2]
+        first = self.b[region[0]] if region else None
+        if first is None or first.kind != "para" or any(k in text_key(clean_inline(first.text)) for k in keys):
+            return region  # it opens with a formula, a list, or a sentence about the term itself
+        for j in region[1:]:
+            y = self.b[j]
+            if y.kind != "para":
+                continue
+            text = clean_inline(y.text)
+            if any(k in text_key(text) for k in keys) and _DEFINES.search(text):
+                group = [k for k in region if self.b[k].group == y.group]
+                if group[0] == region[0]:
+                    return region
+                return group + [k for k in region if k not in group]
+        return region
 
     def table(self, i: int) -> None:
         header = self.b[i].cells

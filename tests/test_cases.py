@@ -79,6 +79,9 @@ def test_class_case(case):
         if isinstance(exp, dict) and "definition" in exp:
             card = next(c for c in cards if c.term == want)
             assert exp["definition"] in card.definition, card.definition
+        if isinstance(exp, dict) and "starts_with" in exp:
+            card = next(c for c in cards if c.term == want)
+            assert card.definition.startswith(exp["starts_with"]), card.definition
         if isinstance(exp, dict) and "not_in_definition" in exp:
             card = next(c for c in cards if c.term == want)
             assert exp["not_in_definition"] not in card.definition, card.definition
