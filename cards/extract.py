@@ -112,6 +112,7 @@ _CODE_TERM = re.compile(r"`([^`=;{}<>]{1,40})`")
 _SHORT_ALIAS = re.compile(r"^(?P<alias>[^;,.()]{1,30}?)\s*;\s*(?P<rest>\S.*)$")
 MAX_FOLLOW_LINES = 40
 MAX_SECTION_LINES = 40
+MENTION_WINDOW = 200  # blocks around a candidate in which a long note's mentions of its term are counted
 # A heading's left side that only labels what its right side names: `Stage 2 : Fine-tuning`, `New Task: X`.
 _LABEL_HEAD = re.compile(r"^(?:(?:stage|step|part|phase|task|new task|chapter|lecture|lesson|week|day|method|"
                          r"approach|solution|해결|해결책|방법|단계)\s*\d*|\d+)$", re.I)
@@ -329,7 +330,9 @@ class _NoteExtractor:
         self._split_cache: dict[int, _Split | None] = {}
         self.marked: set[int] = set()  # lines that carried another tool's card marker (`[[card]]`, `#card`)
         self.consumed: set[int] = set()  # label sub-headings read as part of their parent heading's card
-        self.note_key = text_key(" ".join(x.text for x in blocks if x.kind != "code"))
+        self.block_keys: list[str] | None = None  # each block's text as term keys compare it, made when needed
+        self.note_key: str | None = None
+        self.sibling_pairs: dict[tuple[int, int], int] = {}
         self.siblings: dict[tuple[int, int], list[int]] = {}  # (parent item, depth) → first lines of its items
         for n, x in enumerate(blocks):
             if x.kind == "item" and x.first:
@@ -502,13 +505,29 @@ class _NoteExtractor:
             ev["marked_card"] = 1.0
         key = term_key(term)
         if len(key) >= 2:
-            mentions = self.note_key.count(key) - 1  # the term's own line
+            mentions = self.mentions(i, key) - 1  # the term's own line
             ev["term_mentions"] = min(max(mentions, 0), 6) / 3
         if x.kind == "item" and x.first:
-            sib = [j for j in self.siblings.get((x.parent, x.depth), ()) if j != i]
-            if len(sib) >= 2:
-                ev["sibling_pair_share"] = sum(1 for j in sib if self.is_pair_line(j)) / len(sib)
+            group = (x.parent, x.depth)
+            n = len(self.siblings.get(group, ()))
+            if n >= 3:
+                pairs = self.sibling_pairs.get(group)
+                if pairs is None:  # once per list, not once per item: a list may have thousands
+                    pairs = self.sibling_pairs[group] = sum(1 for j in self.siblings[group] if self.is_pair_line(j))
+                ev["sibling_pair_share"] = (pairs - self.is_pair_line(i)) / (n - 1)
         return ev
+
+    def mentions(self, i: int, key: str) -> int:
+        """How often the term occurs in the note (in a long note, in the 200 blocks around it: counting in
+        the whole text for every candidate would be quadratic)."""
+        if self.block_keys is None:
+            self.block_keys = [text_key(x.text) if x.kind != "code" else "" for x in self.b]
+        if len(self.b) <= MENTION_WINDOW:
+            if self.note_key is None:
+                self.note_key = "\n".join(self.block_keys)
+            return self.note_key.count(key)
+        lo, hi = max(0, i - MENTION_WINDOW // 2), i + MENTION_WINDOW // 2
+        return "\n".join(self.block_keys[lo:hi]).count(key)
 
     def reject(self, i: int, term: str, definition: str, reason: str, rule: str = "", detail: str = "") -> None:
         self.rejs.append(Rejection(term=term[:120], definition=definition[:300], reason=reason, rule=rule,
