@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
-"""Fit the confidence weights (cards/weights.py) on hand-labelled notes, and check them on notes they were
+"""Fit the confidence weights (cards/extract/weights.py) on hand-labelled notes, and check them on notes they were
 not fitted on.
 
   python benchmarks/calibrate.py                 # cross-validate by part, then fit on everything and print
-  python benchmarks/calibrate.py --write         # ... and write cards/weights.py
+  python benchmarks/calibrate.py --write         # ... and write cards/extract/weights.py
   python benchmarks/calibrate.py --cv-only       # only the held-out report
 
 The labels are ../shared/eval/corpus-gold (five parts of real notes by 24 authors) and
@@ -32,7 +32,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from cards import confidence, weights  # noqa: E402
+from cards.extract import confidence, weights  # noqa: E402
 from cards.extract import Settings, extract_text  # noqa: E402
 from cards.models import card_to_json  # noqa: E402
 from cards.notes import parse_note  # noqa: E402
@@ -181,7 +181,7 @@ def main() -> int:
     ap.add_argument("--seeds-weight", type=float, default=2.0,
                     help="weight of the seed notes' candidates (the first user's own notes) in every fit")
     ap.add_argument("--cv-only", action="store_true")
-    ap.add_argument("--write", action="store_true", help="write cards/weights.py with the fit on all parts")
+    ap.add_argument("--write", action="store_true", help="write cards/extract/weights.py with the fit on all parts")
     args = ap.parse_args()
     data = Data(args.shared)
     ex = {part: data.examples(part) for part in [*PARTS, "seeds"]}
@@ -211,10 +211,10 @@ def main() -> int:
     if args.write:
         n_pos = sum(y for es in ex.values() for _, y, _ in es)
         n_all = sum(len(es) for es in ex.values())
-        write_weights(REPO / "cards" / "weights.py", w, b,
+        write_weights(REPO / "cards" / "extract" / "weights.py", w, b,
                       f"Fitted on {n_all} labelled candidates ({n_pos} positive) from corpus-gold parts a-e and "
                       f"seeds-gold\n(the seeds weighted {args.seeds_weight}), L2 = {args.l2}.")
-        print("wrote cards/weights.py")
+        print("wrote cards/extract/weights.py")
     return 0
 
 

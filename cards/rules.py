@@ -22,7 +22,7 @@ import regex
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from .confidence import DEFAULT_MIN_CONFIDENCE
+from .extract.confidence import DEFAULT_MIN_CONFIDENCE
 from .models import term_key
 
 GLOBAL_FILE = "_global.yaml"

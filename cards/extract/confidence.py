@@ -3,7 +3,7 @@
 Every candidate carries evidence: what the pattern saw about where it sits (the
 extractor's `structure`) and what this module reads off its term and its back.
 The confidence is a logistic function of that evidence with fixed weights
-(`cards/weights.py`, plain numbers fitted by `benchmarks/calibrate.py` on
+(`cards/extract/weights.py`, plain numbers fitted by `benchmarks/calibrate.py` on
 hand-labelled notes). Candidates below `min_confidence` are held back: they are
 listed with reason `unsure` by `--explain` and in the preview, and
 `--min-confidence 0` brings them in.
@@ -18,8 +18,8 @@ import math
 import re
 from functools import lru_cache
 
-from .models import Candidate, term_key
-from .patterns import LABEL_WORDS
+from ..models import Candidate, term_key
+from .checks import LABEL_WORDS
 from .weights import BIAS, WEIGHTS
 
 DEFAULT_MIN_CONFIDENCE = 0.6

@@ -1,0 +1,300 @@
+"""What a term and a back must look like, and why a candidate is rejected.
+
+Every rejection has a stable reason code (REJECTION_REASONS), like a linter's rule code:
+`cards extract --explain` names it, tests/cases/*.yaml exercise it. The word lists are
+generic vocabulary of study notes (section labels, journal words, activity nouns), never
+words taken from one note to fix that note.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from ..models import term_key
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """A built-in pattern: its stable id, a name, what it reads, and an example (`cards rules patterns`)."""
+
+    id: str
+    name: str
+    description: str
+    example: str
+
+
+REJECTION_REASONS = {
+    "stop-term": "the left side is a label or chatter word (꿀팁, TODO, 참고, 회고, …), not a concept",
+    "sentence-like": "the left side reads as a clause or sentence, not a noun phrase",
+    "question": "the left side is a question",
+    "too long": "the term is longer than a short noun phrase allows",
+    "list": "the left side is a list of several things",
+    "number": "the left side is a number, time, date or ratio",
+    "url": "a URL is not a term",
+    "in code": "the term is inline code",
+    "no letters": "the term has no letters",
+    "no definition": "nothing explains the term",
+    "no text": "the explanation is only an image, link or markup",
+    "only names": "the explanation only lists bare names",
+    "weak arrow": "`X -> Y` is read as a term only when X is a clear technical term",
+    "too short": "the term (a single letter) or the explanation is too short for this form",
+    "formula": "the left side is a formula or an assignment, not a term",
+    "markup": "the left side is broken markup (a link or bracket cut in two)",
+    "invalid": "the card failed validation",
+    "topic stop-term": "a topic's rule file lists this term under stop_terms",
+    "pattern off": "a topic's rule file switches this pattern off",
+    "regex timeout": "a rule file's regex took too long on this line",
+    "example": "an item listed under examples or uses of something else (`활용 방안`, `Use cases`, `예시`)",
+    "unsure": "held back: the evidence (shown in the detail) makes the candidate less sure than `min_confidence`; "
+              "`--min-confidence 0` brings it in",
+}
+
+# Labels and chatter: never a concept. Compared by term_key, so case, spaces, hyphens and
+# underscores do not matter (`오늘_한_일` stands for `오늘 한 일`).
+STOP_TERMS = {term_key(w) for w in """
+꿀팁 팁 tip tips TODO to-do 참고 참고자료 참고문헌 출처 예 예시 예제 ex e.g eg i.e etc cf 비고 주의 주의사항 Note Notes NB memo 메모
+오늘_한_일 오늘_할_일 내일_할_일 할_일 한_일 해야할_일 배운_것 느낀_점 배운_점 소감 후기 회고 회고록 피드백
+피어세션 멘토링 마스터_클래스 강의 과제 공지 일정 계획 목표 결론 결과 요약 정리 내용 질문 답 답변 문제 해결 이유 원인
+장점 단점 Pros Cons 특징 Summary Conclusion Result Results Abstract Introduction Introdution Intro Overview Outline Agenda
+Background Motivation Method Methods Discussion Future_work Related_work References Reference Link Links 링크 Source Sources
+Question Answer Q A Meet_up 실험 참가자 모더레이터 발표 발표자 시간 장소 날짜 목차 차례 기타 정의 설명 Keyword Keywords 키워드
+Today TIL Q&A QnA FAQ such_as 예를_들어 What Why How When Where Who Which 왜 어떻게 무엇 언제 어디 누가 여기 여기로 거기
+이것 그것 저것 아래 위 다음 이전 Extra Extras Bonus TBD TBA 서론 본론 머리말 들어가며 마치며 나가며 오전 오후 아침 점심 저녁 현재 과거 미래 요즘 최근
+Solution Solutions Trick Tricks Homework Must_know Compromise Difficulty Difficulties Another_note Side_note Mitigation
+Requirements Requirement Handling Trade-off Trade-offs Tradeoff Takeaway Caveat Caveats Warning Reminder Remark Remarks
+title date layout tags tag categories category published use_math toc toc_sticky excerpt author description comments
+permalink math created created-at updated aliases
+Problem Problems Issue Issues Example Examples Input Inputs Output Outputs 주제 취업 인턴 후속_논문 논문 문제점 개선점 한계 한계점
+Limitation Limitations Idea Ideas 아이디어 구현 Implementation 코드 Code Setting Settings 설정 환경 Environment Install Installation
+설치 Usage 사용법 방법 접근법 Formula 수식 Goal Goals Weaknesses Strengths Weakness Strength Review Recap
+Considerations Conclusions Future_directions Conclusions_and_future_directions Takeaways Key_takeaways Thoughts Observations Lessons Lessons_learned Highlights Shorthands Scale Notes_to_self Todo_list 장단점 Advantages Disadvantages Tips Misc 잡담 공부 Study 느낀점 배운점 후기 소감 정리본
+""".split()}
+STOP_TERMS.discard("")
+
+# Words that name a part of an explanation, a section of a post or a log, not a concept. Generic English
+# and Korean section vocabulary (the audit's class 1), compared by term_key.
+LABEL_WORDS = {term_key(w) for w in """
+배경 개념 형태 특징 장점 단점 장단점 한계 한계점 목적 의미 효과 차이 차이점 조건 종류 유형 방법 방식 이유 원인 과정 구조 원리 예시 예제 예
+정의 설명 요약 정리 결론 목표 문제 문제점 해결 해결책 해결방법 개선 개선점 적용 사용 사용법 활용 활용방안 구현 실습 소개 역할 용도 특성 성질
+구성 구성요소 분류 단계 절차 순서 흐름 동작 동작원리 작동 작동원리 기능 필요성 중요성 의의 등장배경 비교 관계 결과 성능 한계점 주의점 주의사항
+용어 기본 기초 기본개념 개요 설명 참고 팁 후기 소감 질문 답변 내용 주제 계획 일정
+solution solutions problem problems handling trade-off tradeoff tradeoffs lecture team example examples
+motivation overview background requirements requirement trick tricks homework process analogy summary
+definition definitions intuition idea ideas approach approaches method methods usage use uses application applications
+advantages disadvantages pros cons benefits drawbacks limitations limitation properties property features feature
+types kinds steps procedure algorithm details detail notes note key keys concepts concept basics basic intro
+introduction conclusion conclusions results result goal goals purpose purposes reason reasons cause causes
+comparison difference differences issues issue challenges challenge questions question answer answers
+implementation implementations code setup installation install mitigation compromise strategy strategies
+case cases component components structure architecture characteristics principle principles vocab vocabulary
+""".split()}
+
+
+# A term that starts or ends with these is a label for a section of a log, not a concept.
+LABEL_PREFIXES = tuple(term_key(p) for p in ["오늘", "내일", "어제", "이번 주", "다음 주", "지난 주", "today", "tomorrow"])
+LABEL_SUFFIXES = tuple(term_key(s) for s in [
+    "회고", "회고록", "피어세션", "멘토링", "내용", "관련", "후기", "소감", "일정", "계획", "할 일", "한 일",
+    "느낀 점", "배운 점", "기록", "목표", "과제", "마무리", "리뷰 일정", "스크럼", "복습", "예습", "예시", "예제",
+    "프로젝트", "recap", "webinar", "meeting", "takeaways", "considerations"])
+_LABEL_NUMBERED = re.compile(
+    r"^(?:day|week|lv|level|chapter|ch|part|step|lecture|session|mission|quiz|lab|hw|assignment)[\s.\-_]*\d+\b|"
+    r"^\d+\s*(?:강|주차|일차|장|일|주|day|week)\b|^(?:\d+\s*)?(?:주차|일차)\b",
+    re.I)
+
+# Leading words that make a left side an example, a case or a prepositional phrase, not a term.
+_LABEL_LEAD = re.compile(r"^(?:(?:example|examples|ex\.|e\.g\.|case|for|in|on|with|to|of|by|from|about|예제|예시|예"
+                         r"|considerations?|thoughts?|questions?|notes?|worried|tips?|takeaways?|lessons?)\s+"
+                         r"|(?:ex|cf|eg|e\.g|참고|예)\s*\)"
+                         r"|\[\s*(?:img|image|gif|math|fig|figure|table|그림|표|사진|수식)\b)", re.I)
+# A multi-word left side ending in an activity noun is a log entry ("baseline 모델 학습 적용"), not a concept.
+ACTIVITY_END = ("적용", "개선", "변경", "구현", "수정", "추가", "제거", "시도", "분석", "확인", "진행", "사용", "생활", "준비",
+                "세팅", "설정", "방지", "해결", "실습", "공유", "소개", "설치", "비교", "학습법", "정리법",
+                 "제출", "정리", "참여", "회의", "발표", "구축", "선정")
+_ADNOMINAL = ("하는", "되는", "있는", "없는", "받는", "주는", "했던", "하던", "라는", "이라는")
+_QUANTITY = re.compile(r"^\d[\d.,]*\s*(?:bytes?|bits?|kb|mb|gb|tb|ms|sec|secs|min|mins|h|hours?|days?|개|명|시간|분|초|일|주|문제|장|번|회|층|차원)$",
+                       re.I)
+_ORDINAL_LEAD = re.compile(r"^(?:first|second|third|fourth|last|next|1st|2nd|3rd|\d+th|첫|첫째|첫번째|두번째|세번째|마지막)\s", re.I)
+_VERSION = re.compile(r"^v?\d+(?:\.\d+)*[a-z]?$", re.I)
+_HANGUL = re.compile(r"[\uac00-\ud7a3]")
+_LATIN = re.compile(r"[A-Za-z]")
+_NUMBERISH = re.compile(r"^[\d\s.,:;%~/\-+()*x×]+$")
+_URL = re.compile(r"(?:https?|ftp)://|www\.", re.I)
+_SYMBOLS = re.compile(r"[^\w\s&+#.-]")
+_LETTER = re.compile(r"[^\W\d_]")
+_WORD_CHAR = re.compile(r"[^\W_]")
+_PARENTHESISED = re.compile(r"\([^)]*\)|（[^）]*）")
+_AMOUNT_WITH_UNIT = re.compile(r"^[\d.,~\-]+\s*[^\W\d_]{0,4}$")
+_SLASH = re.compile(r"\s*/\s*")
+_LINKS_ONLY = re.compile(r"!?\[\[[^\]]*\]\]|!?\[[^\]]*\]\([^)]*\)|\[\^[^\]]*\]|https?://\S+|\([a-z0-9 ,]*\)|"
+                         r"\b(?:and|et al|etc)\b|[,;.\s]+", re.I)
+_VALUE_FIRST = re.compile(r"^[-+]?\d+(?:[.,]\d+)?%?(?:,|\s*$|\s*(?:~|-|to|이상|이하|정도)\s)")
+_COMPARISON = re.compile(r"\s(?:<|>|<=|>=)\s|[≤≥]")
+_CJK = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
+_COMMA = re.compile(r"\s*[,，、]\s*")
+_ETC = re.compile(r"\s*(?:등등?|etc\.?|and so on|…|\.\.\.)\s*\.?$", re.I)
+_VERB_END_ANY = ("다", "요", "냐", "까", "죠", "니", "라", "네", "래", "대")
+_VERB_END_MULTI = ("함", "됨", "짐", "줌", "봄", "옴", "듦", "했", "고", "서", "면", "며", "데", "지", "자", "게")
+_VERB_END_LONG = ("음", "임", "기", "움")
+_VERB2 = ("한다", "된다", "있다", "없다", "이다", "했다", "하다", "였다", "는다", "니다", "해요", "세요", "어요", "아요",
+          "었다", "았다", "겠다", "진다", "준다", "온다", "간다", "낸다", "본다")
+_OBJ = ("을", "를")
+_CLAUSE_MARKERS = ("이", "가", "은", "는", "에서", "에게", "으로", "하는", "되는", "있는", "없는", "한지", "는지", "하고",
+                   "해서", "하면", "보다", "처럼", "만큼")
+_EN_SENTENCE = {"is", "are", "was", "were", "be", "been", "can", "could", "will", "would", "should", "must", "do",
+                "does", "did", "have", "has", "had", "we", "i", "you", "it", "they", "this", "that", "there", "how",
+                "what", "why", "when", "if", "let's", "lets"}
+
+
+def is_label_term(text: str) -> bool:
+    """`text` only labels an aspect of something: a section word, or `X의 장점`, `X 특징`, `X 개념`."""
+    words = text.split()
+    if not words or len(words) > 4:
+        return False
+    keys = [term_key(w) for w in words]
+    if term_key(text) in LABEL_WORDS or term_key(_SYMBOLS.sub("", text)) in STOP_TERMS:
+        return True
+    last = keys[-1]
+    return last in LABEL_WORDS or ("의" in last and last.rsplit("의", 1)[1] in LABEL_WORDS)
+
+
+def is_hangul_word(word: str) -> bool:
+    return bool(word) and bool(_HANGUL.match(word[-1]))
+
+
+def is_stop_term(term: str, extra: frozenset[str] = frozenset()) -> bool:
+    key = term_key(_SYMBOLS.sub("", term))  # emoji and symbols around a label do not hide it
+    if key in STOP_TERMS or key in extra:
+        return True
+    if _LABEL_LEAD.match(term.strip()) or _ORDINAL_LEAD.match(term.strip()):
+        return True
+    words = term.split()
+    if len(words) >= 2 and is_hangul_word(words[-1]) and words[-1].endswith(ACTIVITY_END) \
+            and not words[-1].endswith("학습") and not (words[-1] == "정리" and not _summary_not_theorem(words)):
+        return True
+    if key.startswith(LABEL_PREFIXES) or key.endswith(LABEL_SUFFIXES):
+        return True
+    if key.endswith("정리") and _summary_not_theorem(words):
+        return True
+    return bool(_LABEL_NUMBERED.match(term.strip()))
+
+
+_SUMMARY_STEMS = tuple(term_key(w) for w in "강의 학습 내용 개념 수업 공부 논문 코드 요약 오늘 주간 일일 복습 이론 실습 문법 핵심".split())
+
+
+def _summary_not_theorem(words: list[str]) -> bool:
+    """`정리` is both "summary" (`강의 정리`, `Transformer 정리`: a label) and "theorem" (`베이즈 정리`,
+    `중심극한정리`: a concept). A summary follows an activity word or an English topic name."""
+    key = term_key("".join(words))
+    stem = key[:-2]
+    if not stem or stem.endswith(_SUMMARY_STEMS):
+        return True
+    return len(words) >= 2 and words[-1] == "정리" and bool(re.search(r"[A-Za-z]", " ".join(words[:-1])))
+
+
+def sentence_like(term: str) -> bool:
+    """True when a left side reads as a clause, a remark or a sentence rather than a noun phrase."""
+    t = term.strip()
+    words = t.split()
+    if not words:
+        return False
+    if len(words) >= 2 and t[-1] in ".!~…" and not t.endswith(("etc.", "al.", "vs.")):
+        return True
+    if t.endswith(("...", "ㅋ", "ㅎ", "ㅠ", "ㅜ", "!!")):
+        return True
+    last = words[-1].rstrip(".!~,")
+    if is_hangul_word(last):
+        if last[-2:] in _VERB2 or (len(last) >= 2 and last.endswith(
+                ("는데", "거든", "더라", "는지", "해라", "하자", "는가", "을까", "할까", "될까", "인가"))):
+            return True
+        if len(words) >= 2 and last.endswith(_VERB_END_ANY):
+            return True
+        if len(words) >= 2 and last.endswith(_VERB_END_MULTI) and len(last) >= 2:
+            return True
+        if len(words) >= 3 and last.endswith(_VERB_END_LONG):
+            return True
+    if len(words) >= 2 and is_hangul_word(words[0]) and words[0].endswith(_ADNOMINAL):
+        return True
+    for w in words[:-1]:
+        if is_hangul_word(w) and len(w) >= 2 and w.endswith(_OBJ):
+            return True
+        if len(words) >= 3 and is_hangul_word(w) and len(w) >= 2 and w.endswith(_CLAUSE_MARKERS):
+            return True
+    lowered = [w.lower().strip(",.") for w in words]
+    if len(words) >= 3 and any(w in _EN_SENTENCE for w in lowered):
+        return True
+    return False
+
+
+@lru_cache(maxsize=32768)
+def term_problem(term: str, extra_stop: frozenset[str] = frozenset()) -> str | None:
+    """Why `term` cannot be a card's front, or None when it reads as a short noun phrase."""
+    t = term.strip()
+    if not t or not term_key(t):
+        return "no letters"
+    if not _LETTER.search(t):
+        return "number" if _NUMBERISH.match(t) else "no letters"
+    if _URL.search(t):
+        return "url"
+    if _NUMBERISH.match(t) or _VERSION.match(t) or _QUANTITY.match(t):
+        return "number"
+    if t.count("$") % 2:
+        return "formula"  # a cut-off piece of math
+    if t.startswith("$") and t.endswith("$"):
+        return "formula"  # `$h_t$ : …`: a symbol of a formula, not a concept
+    if len(term_key(t)) == 1 and not _HANGUL.search(t):
+        return "too short"
+    if "=" in t or "≠" in t or _COMPARISON.search(t):
+        return "formula"  # `IoU < 0.3`, `x ≥ 0`: a condition, not a term
+    if "?" in t or "？" in t:
+        return "question"
+    if is_stop_term(t, extra_stop):
+        return "stop-term"
+    if t.count("[") != t.count("]") or t.count("(") != t.count(")"):
+        return "markup"  # a link or bracket cut in two by the separator
+    words = t.split()
+    if len(t) > 60 or len(words) > 6:
+        return "too long"
+    if sentence_like(t):
+        return "sentence-like"
+    outside = _PARENTHESISED.sub("", t)
+    if "," in outside or "，" in outside or " / " in outside or " & " in outside or " | " in outside:
+        return "list"
+    if t[0] in "<>=-+*/\\|#" or t[-1] in "<>=-+/\\|":
+        return "no letters"
+    return None
+
+
+@lru_cache(maxsize=32768)
+def definition_problem(text: str, raw: str = "") -> str | None:
+    """Why `text` cannot be a card's back (after images, links and markup are removed). With the `raw` back,
+    a back that is only links, citations or URLs (`[[@smith2009|smith2009]], [[@lee2011]]`) has no text."""
+    t = text.strip()
+    if not t or not _WORD_CHAR.search(t):
+        return "no text"
+    if raw and ("[" in raw or "://" in raw) and not _WORD_CHAR.search(_LINKS_ONLY.sub(" ", raw)):
+        return "no text"
+    if _URL.match(t) and len(t.split()) == 1:
+        return "url"
+    if _NUMBERISH.match(t) and len(t) < 12:
+        return "number"
+    if _AMOUNT_WITH_UNIT.match(t):
+        return "number"  # a quantity with its unit: `2시간`, `8문제`, `30 min`
+    if _VALUE_FIRST.match(t):
+        return "number"  # `decay rate = 0.9, stepsize는 …`: a value, not an explanation
+    for sep in (_SLASH, _COMMA):
+        if sep is _COMMA and (_CJK.search(t) or t.endswith((".", "。", "다")) or "{" in t or "(" in t):
+            continue  # a sentence, not a list (Chinese and Japanese separate clauses with `、`)
+        if sep.search(t):
+            parts = [p.strip() for p in sep.split(_ETC.sub("", t)) if p.strip()]
+            if len(parts) >= 3 and all(len(p.split()) <= 2 and len(p) <= 24 for p in parts):
+                return "only names"  # `AWS, GCP, Azure 등`, `메타러닝 / 전이학습 / 연속학습`
+    return None
+
+
+def is_technical_term(term: str) -> bool:
+    """A clear technical term: Latin letters, an acronym or capitalised, at most four words."""
+    words = term.split()
+    if not (1 <= len(words) <= 4) or not _LATIN.search(term) or _HANGUL.search(term):
+        return False
+    return any(w[:1].isupper() or any(c.isdigit() for c in w) for w in words)

@@ -1,0 +1,112 @@
+"""Inline text as extraction reads it: what a reader sees of a line, where separators may be, how long a
+back may grow.
+
+- `clean_inline`: no comments, images or tags; links and wikilinks as their text; entities decoded.
+- `mask` / `mask_markup`: the same line with code, math, URLs (and links, tags, entities) blanked, so a
+  `:` inside them is never a term separator.
+- `within_budget`: a back leads with its first explanation and keeps about three times as much.
+"""
+from __future__ import annotations
+
+import html
+import re
+from functools import lru_cache
+
+HTML_COMMENT = re.compile(r"<!--.*?(?:-->|$)", re.S)
+IMG = re.compile(r"!\[\[[^\]]*\]\]|!\[[^\]]*\]\([^)]*\)")
+LINK = re.compile(r"(?<!!)\[([^\]]*)\]\([^)]*\)")
+WIKI = re.compile(r"\[\[(?:[^\]|]*\|)?([^\]]*)\]\]")
+TAG = re.compile(r"</?[A-Za-z][^>]*>")
+URL = re.compile(r"(?:https?|ftp)://[^\s)>\]]+|www\.[^\s)>\]]+", re.I)
+CODE = re.compile(r"(`+)(.+?)\1")
+MATH = re.compile(r"\$\$.+?\$\$|\$[^$\s](?:[^$\n]*?[^$\s\\])?\$|\\\(.+?\\\)")
+LETTER = re.compile(r"[^\W\d_]")
+HANGUL_SYLLABLE = re.compile(r"[\uac00-\ud7a3]")
+_NAV_LINK = re.compile(r"<a\s[^>]*href\s*=\s*[\"']#[^>]*>.*?</a>|\[[^\]]*\]\(#[^)]*\)", re.I | re.S)
+_SPACES = re.compile(r"[ \t]{2,}")
+_MASK_HINT = re.compile(r"[`$\\]|https?:|ftp:|www\.", re.I)
+_SOFT_HINT = re.compile(r"[<\[&]")
+_ENTITY = re.compile(r"&(?:[A-Za-z][A-Za-z0-9]{1,31}|#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6});")  # its `;` separates nothing
+
+
+@lru_cache(maxsize=32768)
+def clean_inline(text: str) -> str:
+    """Text as a reader sees it: no comments, images, tags; links and wikilinks reduced to their text."""
+    if "<" in text:
+        text = HTML_COMMENT.sub("", text)
+        text = _NAV_LINK.sub(" ", text)  # in-page navigation (`<a href="#top">TOP</a>`) is not content
+        text = TAG.sub(" ", text)
+    if "[" in text:
+        text = IMG.sub(" ", text)
+        text = WIKI.sub(r"\1", text)
+        text = LINK.sub(r"\1", text)
+    if "&" in text:
+        text = html.unescape(text).replace("\xa0", " ")  # `&nbsp;`, `&amp;`, `&lt;`: the characters they stand for
+    if "  " in text or "\t" in text:
+        text = _SPACES.sub(" ", text)
+    return text.strip()
+
+
+def mask(text: str) -> str:
+    """Same length as `text`, with code spans, math and URLs blanked ("\x01") so separators inside them are
+    ignored and a term containing them can be recognised."""
+    if not _MASK_HINT.search(text):
+        return text
+    return _blank(text, (CODE, MATH, URL), "\x01")
+
+
+def mask_markup(text: str) -> str:
+    """Same length as `text`, with images, links, wikilinks, HTML tags, comments and entities blanked
+    ("\x02"): a separator inside them (`[a: b](url)`, `<a href="x:y">`, `&nbsp;`) is not a term separator."""
+    if not _SOFT_HINT.search(text):
+        return text
+    return _blank(text, (HTML_COMMENT, IMG, WIKI, LINK, TAG, _ENTITY), "\x02")
+
+
+def _blank(text: str, patterns: tuple[re.Pattern, ...], fill: str) -> str:
+    """`text` with every match of any pattern (each run on the original text) replaced by `fill`s."""
+    spans = sorted(m.span() for rx in patterns for m in rx.finditer(text))
+    if not spans:
+        return text
+    out, pos = [], 0
+    for start, end in spans:
+        if end <= pos:
+            continue
+        start = max(start, pos)
+        out += (text[pos:start], fill * (end - start))
+        pos = end
+    out.append(text[pos:])
+    return "".join(out)
+
+
+BACK_BUDGET_FACTOR, BACK_BUDGET_EXTRA = 3, 150
+_NOT_COUNTED = re.compile(r"[\W_]+")
+
+
+def weight(line: str) -> int:
+    """How much a line says: its letters and digits as a reader sees them."""
+    return len(_NOT_COUNTED.sub("", clean_inline(line)))
+
+
+def within_budget(lines: list[str]) -> list[str]:
+    """A back leads with its first explanation and keeps what follows only up to about three times that
+    lead (and a few lines more): the rest is support, not a second essay (a section that goes on about
+    other things, sub-topics with cards of their own, the next thought). It is cut only between blocks:
+    a bullet goes with the bullets nested under it."""
+    chunks: list[list[str]] = []
+    for ln in lines:
+        if chunks and ln[:1] in (" ", "\t"):
+            chunks[-1].append(ln)  # nested under the line before
+        else:
+            chunks.append([ln])
+    weights = [sum(weight(ln) for ln in c) for c in chunks]
+    lead = next((w for w in weights if w), 0)
+    budget = BACK_BUDGET_FACTOR * lead + BACK_BUDGET_EXTRA
+    out: list[str] = []
+    used = 0
+    for chunk, w in zip(chunks, weights):
+        used += w
+        if out and used > budget:
+            break
+        out += chunk
+    return out
