@@ -310,11 +310,11 @@ class NoteExtractor:
     def mentions(self, i: int, key: str) -> int:
         """How often the term occurs in the note (in a long note, in the 200 blocks around it: counting in
         the whole text for every candidate would be quadratic)."""
-        if self._block_keys is None:
-            self._block_keys = [text_key(x.text) if x.kind != "code" else "" for x in self.b]
         if len(self.b) <= MENTION_WINDOW:
             if self._note_key is None:
-                self._note_key = "\n".join(self._block_keys)
+                self._note_key = text_key("\n".join(x.text for x in self.b if x.kind != "code"))
             return self._note_key.count(key)
+        if self._block_keys is None:
+            self._block_keys = [text_key(x.text) if x.kind != "code" else "" for x in self.b]
         lo, hi = max(0, i - MENTION_WINDOW // 2), i + MENTION_WINDOW // 2
-        return "\n".join(self._block_keys[lo:hi]).count(key)
+        return "".join(self._block_keys[lo:hi]).count(key)

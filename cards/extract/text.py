@@ -83,6 +83,7 @@ BACK_BUDGET_FACTOR, BACK_BUDGET_EXTRA = 3, 150
 _NOT_COUNTED = re.compile(r"[\W_]+")
 
 
+@lru_cache(maxsize=32768)
 def weight(line: str) -> int:
     """How much a line says: its letters and digits as a reader sees them."""
     return len(_NOT_COUNTED.sub("", clean_inline(line)))
