@@ -276,3 +276,16 @@ def test_cache_keys_change_with_the_package_source(tmp_path):
     after = subprocess.run(probe, capture_output=True, text=True, env=env, cwd=tmp_path, check=True).stdout.split()
     assert before[0].split("+")[0] == after[0].split("+")[0]  # same version number
     assert before[0] != after[0] and before[1] != after[1]
+
+
+def test_a_note_read_from_another_folder_is_not_served_from_the_cache(tmp_path):
+    """A note's result holds its path inside the folder it was found in (folder tags, subject folders):
+    exporting a sub-folder, then its parent, must not reuse the first run's result for it."""
+    v, rs, cache = vault(tmp_path), load_rules(REPO / "rules"), tmp_path / "cache"
+    part = build([v / "part1"], rs, jobs=1, cache_dir=cache)
+    assert {n.rel for n in part.notes} and all("/" not in n.rel for n in part.notes)
+    whole = build([v], rs, jobs=1, cache_dir=cache)
+    assert {n.rel for n in whole.notes if n.path.startswith(str(v / "part1"))} == \
+        {f"part1/{n.rel}" for n in part.notes}
+    assert all("folder::part1" in c.tags for c in whole.cards if c.source.path.startswith(str(v / "part1")))
+    assert dump(whole) == dump(build([v], rs, jobs=1, cache_dir=None))
