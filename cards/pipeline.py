@@ -27,7 +27,8 @@ from .dedupe import Aliases, explanations_of, group_cards, merge_group
 from .extract import Settings, extract_text
 from .models import Card, Rejection, Source, term_key, validate
 from .notes import Note, Warning_, read_note, walk
-from .rules import NoteInfo, RuleSet, folders_of, topic_of
+from .rules import NoteInfo, RuleSet, claim_on, folders_of, reason_of, with_title
+from .topics import WEIGHT, Placer, starter_votes
 
 GUID_NAMESPACE = "cards-term-v1"
 STATE_RESAVE_READS = 500  # notes read again (touched, not changed) that make saving the state worth it
@@ -125,9 +126,11 @@ def deck_name(root: str, deck: str) -> str:
 #   (path, rel, root, title, date, tags, ok, cards, (n_rejections, pickled rejections), warnings).
 # Its meta, kept in the run state so unchanged notes need not be loaded, is
 #   (path, rel, root, title, date, tags, ok, warnings, n_cards, n_rejections).
-# A group is  (members, claims, card, rejection, ident):  members are (note key, card index) in
-# order, `card` the finished card  (term, aliases, topic, deck, topic_reason, tags, guid, explanations)
-# or None when a topic rule dropped it, then `rejection` says why; `ident` names the card's content.
+# A group is  (members, claims, card, rejection, ident, evidence):  members are (note key, card index)
+# in order, `card` the finished card  (term, aliases, topic, deck, topic_reason, tags, guid, explanations)
+# or None when a topic rule dropped it, then `rejection` says why; `ident` names the card's content;
+# `evidence` is what places it: (rule topic, weight, ()) when a rule file claims it, else
+# ("", 0, starter votes) and the card is placed by `topics.Placer` after every group is known.
 
 def _meta(p: tuple) -> tuple:
     return (*p[:7], p[9], len(p[7]), p[8][0])
@@ -149,7 +152,7 @@ def _head(group: tuple) -> tuple:
     card = group[2]
     if card is None or isinstance(card[7], str):
         return group
-    return (group[0], group[1], (*card[:7], card[7][0][1]), group[3], group[4])
+    return (group[0], group[1], (*card[:7], card[7][0][1]), *group[3:])
 
 
 def _card(t: tuple) -> Card:
@@ -162,10 +165,11 @@ def _card(t: tuple) -> Card:
 class _Finisher:
     """Turns merged cards into finished groups: topic, deck, tags, GUID, or a topic rule's rejection."""
 
-    def __init__(self, rules: RuleSet, root: str, info_by_path: dict[str, tuple[list[str], str]]):
+    def __init__(self, rules: RuleSet, root: str, info_by_path: dict[str, tuple[list[str], str, str]]):
         self.rules, self.root, self.info = rules, root, info_by_path
         self.aliases = Aliases(rules.alias_groups)
         self.fallback = rules.glob.fallback_topic
+        self.starters = "starter" in rules.glob.defaults
         self.stop = {id(t): {term_key(s) for s in t.rules.stop_terms} for t in rules.topics}
 
     def groups(self, items: list[tuple[str, int, tuple]], jobs: int | None = 1) -> list[tuple]:
@@ -179,31 +183,39 @@ class _Finisher:
 
         def one(idx: list[int]) -> tuple:
             term, names, expl = merge_group([items[i][2] for i in idx], self.aliases)
-            card, rejection = self.finish(term, names, expl)
+            card, rejection, evidence = self.finish(term, names, expl)
             ident = hashlib.blake2b(repr(card).encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
-            return card, rejection, ident
+            return card, rejection, ident, evidence
 
         done = forked_map(one, idx_groups, jobs, weight=lambda idx: 3 + len(idx))  # a group's cost: ~3 cards
         return [(tuple((items[i][0], items[i][1]) for i in idx),
                  tuple(dict.fromkeys(k for i in idx for k in claims[i])), *d) for idx, d in zip(idx_groups, done)]
 
-    def finish(self, term: str, names: list[str], expl: list[tuple]) -> tuple[tuple | None, tuple | None]:
+    def finish(self, term: str, names: list[str], expl: list[tuple]) -> tuple[tuple | None, tuple | None, tuple]:
+        """The finished card (or the rejection a topic rule makes of it) and the evidence that places it."""
         infos = [NoteInfo(tags=i[0], path=i[1]) for i in (self.info.get(e[1]) for e in expl) if i is not None]
-        topic, reason = topic_of(term, names, [e[3] for e in expl], self.rules, infos)
-        tname = topic.name if topic else self.fallback
-        deck = deck_name(self.root, topic.deck if topic else self.fallback)
+        contexts = [with_title(e[5], e[3]) for e in expl]  # a heading path starts at its note's title
+        claim = claim_on(term, names, contexts, self.rules, infos)
+        topic = claim[0] if claim else None
+        if topic is None:  # placed later, with its note (see topics.py); the topic tag is added then
+            tname, deck, reason = self.fallback, deck_name(self.root, self.fallback), "no rule file claims it"
+            evidence = ("", 0, starter_votes(term, names, contexts, infos) if self.starters else ())
+        else:
+            tname, deck, reason = topic.name, deck_name(self.root, topic.deck), reason_of(topic, claim[2])
+            evidence = (topic.name, WEIGHT[claim[1]], ())
         first = expl[0]
         if topic is not None:
             stop = self.stop[id(topic)]
             if term_key(term) in stop or any(term_key(a) in stop for a in names):
                 return None, (term, "\n\n".join(e[0] for e in expl)[:300], "topic stop-term",
-                              f"listed in {topic.path}", first[4], first[1], first[2])
+                              f"listed in {topic.path}", first[4], first[1], first[2]), evidence
             off = set(topic.rules.disable)
             if off:
                 kept = [e for e in expl if e[4] not in off]
                 if not kept:
                     return None, (term, "\n\n".join(e[0] for e in expl)[:300], "pattern off",
-                                  f"{first[4]} is switched off in {topic.path}", first[4], first[1], first[2])
+                                  f"{first[4]} is switched off in {topic.path}", first[4], first[1], first[2]), \
+                        evidence
                 expl = kept
         tags: list[str] = []
         for e in expl:
@@ -214,9 +226,10 @@ class _Finisher:
             folders = folders_of(i[1])
             if folders:
                 tags.append(anki_tag("folder::" + "::".join(folders)))
-        tags.append(anki_tag("topic::" + tname))
+        if topic is not None:
+            tags.append(anki_tag("topic::" + tname))
         tags = sorted({t for t in tags if t})
-        return (term, names, tname, deck, reason, tags, guid_for_term(term_key(term)), expl), None
+        return (term, names, tname, deck, reason, tags, guid_for_term(term_key(term)), expl), None, evidence
 
 
 class Result:
@@ -276,7 +289,7 @@ def _assemble(keys: list[str], metas: dict[str, tuple], fetch, rules: RuleSet, r
     `prev_groups` were made from exactly the notes in `known`; `fetch(keys)` returns packed
     note results by key (from memory, the cache, or by processing the notes)."""
     pos = {k: i for i, k in enumerate(keys)}
-    info_by_path = {m[0]: (m[5], m[1]) for m in (metas[k] for k in keys)}
+    info_by_path = note_infos(keys, metas)
     fin = _Finisher(rules, root, info_by_path)
     added = [k for k in keys if k not in known]
     removed = known - pos.keys()
@@ -308,6 +321,16 @@ def _assemble(keys: list[str], metas: dict[str, tuple], fetch, rules: RuleSet, r
     return groups, results, warnings, n_cards - len(groups), n_rej
 
 
+def note_infos(keys: list[str], metas: dict[str, tuple]) -> dict[str, tuple[list[str], str, str]]:
+    """note path → (tags, path inside its folder, title): what topics look at besides the cards."""
+    return {m[0]: (m[5], m[1], m[3]) for m in (metas[k] for k in keys)}
+
+
+def place(groups: list[tuple], keys: list[str], metas: dict[str, tuple], rules: RuleSet, root: str) -> list[tuple]:
+    """The groups with the cards no rule file claims placed by the defaults (see topics.py)."""
+    return Placer(rules, root).place(groups, note_infos(keys, metas))
+
+
 def finish(results: list[NoteResult], rules: RuleSet, root: str) -> Result:
     """Merge, assign topics, tags and GUIDs. Deterministic for the same inputs."""
     packed = {f"~{i}": pack(r) for i, r in enumerate(results)}
@@ -315,7 +338,8 @@ def finish(results: list[NoteResult], rules: RuleSet, root: str) -> Result:
     metas = {k: _meta(p) for k, p in packed.items()}
     groups, notes, warnings, merged, n_rej = _assemble(keys, metas, lambda ks: {k: packed[k] for k in ks},
                                                        rules, root, [], set())
-    return Result(groups, notes, warnings, merged, n_rej, lambda: [r for k in keys for r in _rejections_in(packed[k])])
+    return Result(place(groups, keys, metas, rules, root), notes, warnings, merged, n_rej,
+                  lambda: [r for k in keys for r in _rejections_in(packed[k])])
 
 
 def collect(paths: list[Path]) -> tuple[list[tuple[str, str, str]], list[Warning_]]:
@@ -435,13 +459,14 @@ def build(paths: list[Path], rules: RuleSet, root: str | None = None, jobs: int 
             if isinstance(card[7], str):
                 expl = got.get("c:" + g[4])
                 if not isinstance(expl, list):  # missing or unreadable: merge the group again from its notes
-                    fin = fin or _Finisher(rules, root, {m[0]: (m[5], m[1]) for m in metas.values()})
+                    fin = fin or _Finisher(rules, root, note_infos(list(metas), metas))
                     notes_ = fetch(sorted({k for k, _ in g[0]}))
                     expl = fin.groups([(k, ci, notes_[k][7][ci]) for k, ci in g[0]])[0][2][7]
                 card = (*card[:7], expl)
             out.append(card)
         return out
 
-    res = Result(groups, notes, warns + warnings, merged, n_rej, rejections_of, run_key, bodies_of)
+    res = Result(place(groups, keys, metas, rules, root), notes, warns + warnings, merged, n_rej, rejections_of,
+                 run_key, bodies_of)
     res.cache = cache
     return res

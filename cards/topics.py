@@ -1,0 +1,277 @@
+"""Topics for the cards no rule file claims, from what the notes already say about their subject.
+
+A card a rule file claims goes to that file's topic (see `rules.py`). Every other card is
+placed by the first of these that has an answer, in the order `defaults:` in
+`rules/_global.yaml` gives (all four, in this order, unless it says otherwise):
+
+  note          the rule topic that claims the most of the card's note's cards (a quarter at least)
+  folder        the note's folder below the exported PATH, when folders tell subjects apart
+  front-matter  a tag or category of the note, when they tell subjects apart
+  starter       the starter topic (shipped with cards, `cards/starter/*.yaml`) most of the
+                note's cards point to: their terms, their headings, the note's title and tags
+
+and what none of them places goes to the fallback topic. A note is placed as a whole, so
+the cards explained together stay together; a card merged from several notes follows the
+note it was first explained in.
+
+Folders and front matter "tell subjects apart" when a value is shared by at least two
+notes but not by all of them (a tag or category: not by more than half), is not a container name (`attachments`, `daily`, `_posts`,
+`2024`, `week 3`, `blog`, …), and its notes do not clearly belong to different subjects
+(judged by their cards, when enough of them have a subject: most go to one topic). A value that names a rule topic or
+a starter topic (`nlp`, `컴퓨터 비전`) is that topic.
+
+Everything here is a pure function of the finished groups and the notes' metadata, cheap
+enough to run on every export (the expensive part, each card's claims, is computed once per
+card when it is merged and kept with it).
+"""
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from functools import lru_cache
+from pathlib import Path
+
+from .models import term_key
+from .rules import (_RANK, DEFAULT_SOURCES, RuleSet, Topic, _CardFacts, folders_of, load_rules)
+
+STARTER_DIR = Path(__file__).parent / "starter"
+# A claim's weight in a note's vote: a card whose own name is a keyword counts most
+WEIGHT = {_RANK["term"]: 3, _RANK["term word"]: 2, _RANK["term regex"]: 2, _RANK["heading"]: 1, _RANK["tag"]: 1,
+          _RANK["folder"]: 1}
+MIN_VOTE = 3  # a note needs at least this much evidence (one card named by a keyword, three by headings) to be placed
+
+# Folder names and labels that hold notes of every subject rather than name one
+_CONTAINERS = {
+    "attachments", "attachment", "assets", "asset", "images", "image", "imgs", "img", "media", "files", "file",
+    "resources", "resource", "static", "public", "private", "pages", "page", "content", "contents", "src", "docs",
+    "doc", "documents", "_posts", "posts", "post", "_drafts", "drafts", "draft", "_site", "blog", "blogs", "til",
+    "today i learned", "notes", "note", "vault", "wiki", "daily", "dailies", "daily notes", "diary", "journal",
+    "journals", "logs", "log", "inbox", "archive", "archives", "templates", "template", "excalidraw", "canvas",
+    "misc", "etc", "other", "others", "general", "uncategorized", "unsorted", "todo", "study", "studies",
+    "review", "reviews", "paper", "papers", "paper review", "reading", "memo", "memos", "personal", "work",
+    "projects", "project", "기타", "일기", "메모", "공부", "정리", "학습", "스터디", "논문", "논문 리뷰", "리뷰",
+    "첨부", "첨부파일", "이미지", "임시", "보관",
+}
+_SEQUENCE = re.compile(
+    r"^(?:\d[\d\s._~-]*|(?:day|days|week|weeks|wk|month|ch|chap|chapter|part|lesson|lec|lecture|module|unit|session|"
+    r"sprint|level|lv|season|vol|step|round|회차|주차|일차|강|장|주|일|월|년)?\s*[_-]?\s*\d+(?:\s*[~_-]\s*\d+)?\s*"
+    r"(?:day|days|week|weeks|th|st|nd|rd|주차|일차|강|장|주|일|월|년|기|회)?)$", re.I)
+
+
+def is_container(name: str) -> bool:
+    """A folder or label that does not name a subject: a container (`attachments`, `_posts`) or a sequence
+    (`2024`, `2024-03`, `week 3`, `day_12`, `part001`, `3주차`)."""
+    n = name.strip().casefold()
+    if not n or n.startswith((".", "_")) and n not in ("_posts", "_drafts"):
+        return True
+    n = n.replace("_", " ").replace("-", " ").strip()
+    return n in _CONTAINERS or name.strip().casefold() in _CONTAINERS or bool(_SEQUENCE.match(n)) \
+        or not re.search(r"[^\W\d_]", n)
+
+
+@lru_cache(maxsize=1)
+def starters() -> RuleSet:
+    """The starter topics shipped with the package (a bad one is a bug in cards, not the user's problem)."""
+    return load_rules(STARTER_DIR)
+
+
+def starter_votes(term: str, names: list[str], contexts: list[list[str]], infos) -> tuple[tuple[str, int], ...]:
+    """The starter topics whose strongest claim on a card is the card's strongest starter claim, each with
+    the claim's weight: what the card adds to its note's vote when no rule file claims it."""
+    st = starters()
+    claims = st.index.claims(_CardFacts.of(term, names, contexts), infos)
+    if not claims:
+        return ()
+    top = max(rank for rank, _ in claims.values())
+    return tuple((st.topics[ti].name, WEIGHT[top]) for ti in sorted(claims) if claims[ti][0] == top)
+
+
+def pretty(label: str) -> str:
+    """A folder or label as a deck name: `machine-learning` → `Machine Learning`, `nlp` → `NLP`."""
+    text = re.sub(r"[_\s]+|(?<=\w)-(?=\w)", " ", label).strip()
+    if text != text.casefold():
+        return text  # the user chose the capitals
+    if text.isascii() and text.isalnum() and (len(text) <= 2 or len(text) <= 4 and not re.search("[aeiouy]", text)):
+        return text.upper()  # an abbreviation: os, ml, nlp, sql
+    return " ".join(w[:1].upper() + w[1:] for w in text.split(" "))
+
+
+class Placer:
+    """Places the cards no rule file claims (see the module's docstring)."""
+
+    def __init__(self, rules: RuleSet, root: str):
+        self.rules, self.root = rules, root
+        self.sources = list(rules.glob.defaults)
+        self.fallback = rules.glob.fallback_topic
+        self.by_name = {term_key(t.name): t for t in rules.topics}
+        self.order = {t.name: i for i, t in enumerate(rules.topics)}
+        st = starters() if "starter" in self.sources else RuleSet()
+        self.starter_order = {t.name: i for i, t in enumerate(st.topics)}
+        self.starter_by_name = {t.name: t for t in st.topics}
+        # a folder or label names a topic when it is the topic's name, one of its tags or (starters) one of its terms
+        self.label_topics: dict[str, tuple[str, Topic]] = {}
+        for t in rules.topics:
+            for k in (term_key(t.name), *t.tag_keys):
+                self.label_topics.setdefault(k, ("rule", t))
+        for t in st.topics:
+            for k in (term_key(t.name), *t.tag_keys, *t.term_keys):
+                self.label_topics.setdefault(k, ("starter", t))
+
+    # -- what each source says about a note ------------------------------------------------
+
+    def _place_topic(self, t: Topic, kind: str) -> tuple[str, str]:
+        """(topic name, deck) of a rule or starter topic; a starter topic that a rule file shares a name with
+        is that rule file's topic."""
+        if kind == "starter":
+            t = self.by_name.get(term_key(t.name), t)
+        return t.name, t.deck
+
+    def _winner(self, votes: Counter, order: dict[str, int]) -> tuple[str, float] | None:
+        if not votes:
+            return None
+        name, w = min(votes.items(), key=lambda kv: (-kv[1], order.get(kv[0], len(order)), kv[0]))
+        return (name, w) if w >= MIN_VOTE else None
+
+    def _labels(self, values: dict[str, list[str]], content: dict[str, str], umbrella_ok: bool,
+                min_judged: int) -> dict[str, str]:
+        """note path → the first of its values (folders, or front-matter tags and categories) that tells
+        subjects apart: shared by two notes or more but not by all of them (nor, unless `umbrella_ok`, by
+        more than half), not a container, and its notes not clearly about different subjects (when at least
+        `min_judged` of them have a subject from their cards)."""
+        notes_with: dict[str, list[str]] = defaultdict(list)
+        for path, vals in values.items():
+            for k in dict.fromkeys(term_key(v) for v in vals):
+                notes_with[k].append(path)
+        total = len(values)
+        good: dict[str, bool] = {}
+        out: dict[str, str] = {}
+        for path, vals in values.items():
+            for v in vals:
+                k = term_key(v)
+                if k not in good:
+                    n = len(notes_with[k])
+                    ok = bool(k) and 2 <= n < total and (umbrella_ok or n * 2 <= total) \
+                        and not is_container(v.rsplit("/", 1)[-1])
+                    if ok:  # its notes clearly about different subjects: a collection, not a subject
+                        subjects = Counter(content[p] for p in notes_with[k] if p in content)
+                        ok = sum(subjects.values()) < min_judged or \
+                            subjects.most_common(1)[0][1] * 2 > sum(subjects.values())
+                    good[k] = ok
+                if good[k]:
+                    out[path] = v
+                    break
+        return out
+
+    def _folder_values(self, notes: dict[str, tuple]) -> dict[str, list[str]]:
+        """note path → its subject folder candidates: the deepest non-container folder holding two notes or more."""
+        count: Counter = Counter()
+        chains: dict[str, list[tuple[str, ...]]] = {}
+        for path, info in notes.items():
+            parts = folders_of(info[1])
+            chain = [parts[:i + 1] for i in range(len(parts)) if not is_container(parts[i])]
+            chains[path] = chain
+            count.update(chain)
+        out = {}
+        for path, chain in chains.items():
+            for prefix in reversed(chain):
+                if count[prefix] >= 2:
+                    out[path] = ["/".join(prefix)]
+                    break
+            else:
+                out[path] = []
+        return out
+
+    # -- placing ----------------------------------------------------------------------------
+
+    def place(self, groups: list[tuple], notes: dict[str, tuple]) -> list[tuple]:
+        """The groups with every unclaimed card placed. `notes`: note path → (tags, relative path, title)."""
+        from .pipeline import anki_tag, deck_name, first_path
+        if not any(g[2] is not None and not g[5][0] for g in groups):
+            return groups
+        rule_votes: dict[str, Counter] = defaultdict(Counter)
+        rule_count: dict[str, Counter] = defaultdict(Counter)
+        starter_votes_: dict[str, Counter] = defaultdict(Counter)
+        starter_count: dict[str, Counter] = defaultdict(Counter)
+        n_cards: Counter = Counter()
+        for g in groups:
+            if g[2] is None:
+                continue
+            path = first_path(g[2])
+            n_cards[path] += 1
+            rule_name, weight, votes = g[5]
+            if rule_name:
+                rule_votes[path][rule_name] += weight
+                rule_count[path][rule_name] += 1
+            elif votes:
+                for name, w in votes:
+                    starter_votes_[path][name] += w / len(votes)
+                    starter_count[path][name] += 1
+        # the rule files speak for a note when one topic claims a quarter of its cards (two at least)
+        by_rule = {p: w for p in rule_votes if (w := self._winner(rule_votes[p], self.order))
+                   and rule_count[p][w[0]] >= max(2, n_cards[p] / 4)}
+        by_starter = {p: w for p in starter_votes_ if (w := self._winner(starter_votes_[p], self.starter_order))} \
+            if "starter" in self.sources else {}
+        content = {p: w[0] for p, w in by_starter.items()}
+        content.update({p: w[0] for p, w in by_rule.items()})
+        # a folder is a deliberate filing: judged by its notes' subjects only when three of them have one
+        folders = self._labels(self._folder_values(notes), content, True, 3) if "folder" in self.sources else {}
+        labels = self._labels({p: list(i[0]) for p, i in notes.items()}, content, False, 2) \
+            if "front-matter" in self.sources else {}
+
+        decided: dict[str, tuple[str, str, str]] = {}  # note path → (topic, deck, reason)
+
+        def for_note(path: str) -> tuple[str, str, str]:
+            got = decided.get(path)
+            if got is not None:
+                return got
+            rel = notes[path][1] if path in notes else Path(path).name
+            got = None
+            for source in self.sources:
+                if source == "note" and path in by_rule:
+                    t = self.by_name[term_key(by_rule[path][0])]
+                    k = rule_count[path][t.name]
+                    got = (t.name, t.deck, f"note {rel}: {'suggested ' if t.drafted else ''}{Path(t.path).name} "
+                                           f"claims {k} of its {n_cards[path]} cards")
+                elif source == "folder" and path in folders:
+                    got = self._label(folders[path], f"folder {folders[path]!r}")
+                elif source == "front-matter" and path in labels:
+                    got = self._label(labels[path], f"front matter {labels[path]!r}")
+                elif source == "starter" and path in by_starter:
+                    name = by_starter[path][0]
+                    tname, deck = self._place_topic(self.starter_by_name[name], "starter")
+                    got = (tname, deck, f"starter topic {name!r}: {starter_count[path][name]} of the "
+                                        f"{n_cards[path]} cards of {rel} point there")
+                if got is not None:
+                    break
+            if got is None:
+                got = (self.fallback, self.fallback, "nothing places it: no rule file, subject folder, front matter "
+                                                     "or starter topic")
+            decided[path] = got
+            return got
+
+        fallback_tag = anki_tag("topic::" + self.fallback)
+        out = []
+        for g in groups:
+            card = g[2]
+            if card is None or g[5][0]:
+                out.append(g)
+                continue
+            tname, deck, reason = for_note(first_path(card))
+            tags = sorted({*(t for t in card[5] if t != fallback_tag), anki_tag("topic::" + tname)})
+            out.append((g[0], g[1], (card[0], card[1], tname, deck_name(self.root, deck), reason, tags, *card[6:]),
+                        *g[3:]))
+        return out
+
+    def _label(self, label: str, why: str) -> tuple[str, str, str]:
+        """A folder or front-matter value as a topic: the rule or starter topic it names, else itself."""
+        k = term_key(label.rsplit("/", 1)[-1])
+        hit = self.label_topics.get(k)
+        if hit is not None and (hit[0] == "rule" or "starter" in self.sources):
+            tname, deck = self._place_topic(hit[1], hit[0])
+            return tname, deck, f"{why} names the topic {tname!r}"
+        name = pretty(label.rsplit("/", 1)[-1])
+        t = self.by_name.get(term_key(name))
+        return (t.name, t.deck, why) if t is not None else (name, name, why)
+
+
+__all__ = ["DEFAULT_SOURCES", "Placer", "is_container", "pretty", "starter_votes", "starters"]
