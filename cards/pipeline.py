@@ -28,7 +28,7 @@ from .extract import Settings, extract_text
 from .models import Card, Rejection, Source, term_key, validate
 from .notes import Note, Warning_, read_note, walk
 from .rules import NoteInfo, RuleSet, claim_on, folders_of, reason_of, with_title
-from .topics import WEIGHT, Placer, starter_votes
+from .topics import Placer, starter_votes
 
 GUID_NAMESPACE = "cards-term-v1"
 STATE_RESAVE_READS = 500  # notes read again (touched, not changed) that make saving the state worth it
@@ -129,8 +129,8 @@ def deck_name(root: str, deck: str) -> str:
 # A group is  (members, claims, card, rejection, ident, evidence):  members are (note key, card index)
 # in order, `card` the finished card  (term, aliases, topic, deck, topic_reason, tags, guid, explanations)
 # or None when a topic rule dropped it, then `rejection` says why; `ident` names the card's content;
-# `evidence` is what places it: (rule topic, weight, ()) when a rule file claims it, else
-# ("", 0, starter votes) and the card is placed by `topics.Placer` after every group is known.
+# `evidence` is what places it: (rule topic, ()) when a rule file claims it, else ("", the starter
+# topics it points to) and the card is placed by `topics.Placer` after every group is known.
 
 def _meta(p: tuple) -> tuple:
     return (*p[:7], p[9], len(p[7]), p[8][0])
@@ -199,10 +199,10 @@ class _Finisher:
         topic = claim[0] if claim else None
         if topic is None:  # placed later, with its note (see topics.py); the topic tag is added then
             tname, deck, reason = self.fallback, deck_name(self.root, self.fallback), "no rule file claims it"
-            evidence = ("", 0, starter_votes(term, names, contexts, infos) if self.starters else ())
+            evidence = ("", starter_votes(term, names, contexts, infos) if self.starters else ())
         else:
             tname, deck, reason = topic.name, deck_name(self.root, topic.deck), reason_of(topic, claim[2])
-            evidence = (topic.name, WEIGHT[claim[1]], ())
+            evidence = (topic.name, ())
         first = expl[0]
         if topic is not None:
             stop = self.stop[id(topic)]

@@ -32,13 +32,14 @@ from functools import lru_cache
 from pathlib import Path
 
 from .models import term_key
-from .rules import (_RANK, DEFAULT_SOURCES, RuleSet, Topic, _CardFacts, folders_of, load_rules)
+from .rules import DEFAULT_SOURCES, RuleSet, Topic, _CardFacts, folders_of, load_rules
 
 STARTER_DIR = Path(__file__).parent / "starter"
-# A claim's weight in a note's vote: a card whose own name is a keyword counts most
-WEIGHT = {_RANK["term"]: 3, _RANK["term word"]: 2, _RANK["term regex"]: 2, _RANK["heading"]: 1, _RANK["tag"]: 1,
-          _RANK["folder"]: 1}
-MIN_VOTE = 3  # a note needs at least this much evidence (one card named by a keyword, three by headings) to be placed
+MIN_VOTE = 3  # a note is placed by its cards when three of them point to one topic (fewer in a short note)
+# A note whose cards spread over several topics (none gets this share) but mostly (OVERVIEW_FAMILY) over one
+# topic and the topics whose decks nest under its deck is an overview of that topic
+OVERVIEW_SHARE = 0.4
+OVERVIEW_FAMILY = 0.6
 
 # Folder names and labels that hold notes of every subject rather than name one
 _CONTAINERS = {
@@ -75,15 +76,20 @@ def starters() -> RuleSet:
     return load_rules(STARTER_DIR)
 
 
-def starter_votes(term: str, names: list[str], contexts: list[list[str]], infos) -> tuple[tuple[str, int], ...]:
-    """The starter topics whose strongest claim on a card is the card's strongest starter claim, each with
-    the claim's weight: what the card adds to its note's vote when no rule file claims it."""
+def starter_votes(term: str, names: list[str], contexts: list[list[str]], infos) -> tuple[str, ...]:
+    """The starter topics whose claim on a card is its strongest starter claim: the card's vote in its note
+    when no rule file claims it (one vote, shared when several are equally strong)."""
     st = starters()
     claims = st.index.claims(_CardFacts.of(term, names, contexts), infos)
     if not claims:
         return ()
     top = max(rank for rank, _ in claims.values())
-    return tuple((st.topics[ti].name, WEIGHT[top]) for ti in sorted(claims) if claims[ti][0] == top)
+    return tuple(st.topics[ti].name for ti in sorted(claims) if claims[ti][0] == top)
+
+
+def quorum(n_cards: int) -> int:
+    """How many of a note's cards must point to one topic to place the note: MIN_VOTE, or half of a short note."""
+    return min(MIN_VOTE, max(1, n_cards // 2))
 
 
 def pretty(label: str) -> str:
@@ -106,7 +112,7 @@ class Placer:
         self.by_name = {term_key(t.name): t for t in rules.topics}
         self.order = {t.name: i for i, t in enumerate(rules.topics)}
         st = starters() if "starter" in self.sources else RuleSet()
-        self.starter_order = {t.name: i for i, t in enumerate(st.topics)}
+        self.starter_topics = st.topics
         self.starter_by_name = {t.name: t for t in st.topics}
         # a folder or label names a topic when it is the topic's name, one of its tags or (starters) one of its terms
         self.label_topics: dict[str, tuple[str, Topic]] = {}
@@ -126,11 +132,31 @@ class Placer:
             t = self.by_name.get(term_key(t.name), t)
         return t.name, t.deck
 
-    def _winner(self, votes: Counter, order: dict[str, int]) -> tuple[str, float] | None:
-        if not votes:
+    @staticmethod
+    def winner(votes: Counter, topics: list[Topic], need: float = MIN_VOTE) -> str | None:
+        """The topic a note's cards vote for (at least `need` of them); `topics` in file order break ties.
+
+        A note whose votes spread over several topics, none getting OVERVIEW_SHARE of them, is an
+        overview: if most of its votes (OVERVIEW_FAMILY) go to one topic and the topics whose decks
+        nest under its deck (`Deep Learning::Computer Vision` under `Deep Learning`), it is that topic's."""
+        total = sum(votes.values())
+        if total < need:
             return None
+        order = {t.name: i for i, t in enumerate(topics)}
         name, w = min(votes.items(), key=lambda kv: (-kv[1], order.get(kv[0], len(order)), kv[0]))
-        return (name, w) if w >= MIN_VOTE else None
+        if w < need:
+            return None
+        if w < OVERVIEW_SHARE * total:
+            decks = {t.name: t.deck for t in topics}
+            best = None
+            for t in topics:
+                family = sum(v for n, v in votes.items() if n in decks and
+                             (decks[n] == t.deck or decks[n].startswith(t.deck + "::")))
+                if family >= OVERVIEW_FAMILY * total and (best is None or family > best[0]):
+                    best = (family, t.name)
+            if best is not None:
+                return best[1]
+        return name
 
     def _labels(self, values: dict[str, list[str]], content: dict[str, str], umbrella_ok: bool,
                 min_judged: int) -> dict[str, str]:
@@ -189,7 +215,6 @@ class Placer:
         if not any(g[2] is not None and not g[5][0] for g in groups):
             return groups
         rule_votes: dict[str, Counter] = defaultdict(Counter)
-        rule_count: dict[str, Counter] = defaultdict(Counter)
         starter_votes_: dict[str, Counter] = defaultdict(Counter)
         starter_count: dict[str, Counter] = defaultdict(Counter)
         n_cards: Counter = Counter()
@@ -198,21 +223,21 @@ class Placer:
                 continue
             path = first_path(g[2])
             n_cards[path] += 1
-            rule_name, weight, votes = g[5]
+            rule_name, votes = g[5]
             if rule_name:
-                rule_votes[path][rule_name] += weight
-                rule_count[path][rule_name] += 1
+                rule_votes[path][rule_name] += 1
             elif votes:
-                for name, w in votes:
-                    starter_votes_[path][name] += w / len(votes)
+                for name in votes:
+                    starter_votes_[path][name] += 1 / len(votes)
                     starter_count[path][name] += 1
-        # the rule files speak for a note when one topic claims a quarter of its cards (two at least)
-        by_rule = {p: w for p in rule_votes if (w := self._winner(rule_votes[p], self.order))
-                   and rule_count[p][w[0]] >= max(2, n_cards[p] / 4)}
-        by_starter = {p: w for p in starter_votes_ if (w := self._winner(starter_votes_[p], self.starter_order))} \
+        # the rule files speak for a note when one topic claims a quarter of its cards (and a quorum)
+        by_rule = {p: w for p in rule_votes if (w := self.winner(rule_votes[p], self.rules.topics,
+                                                                 max(quorum(n_cards[p]), n_cards[p] / 4)))}
+        by_starter = {p: w for p in starter_votes_
+                      if (w := self.winner(starter_votes_[p], self.starter_topics, quorum(n_cards[p])))} \
             if "starter" in self.sources else {}
-        content = {p: w[0] for p, w in by_starter.items()}
-        content.update({p: w[0] for p, w in by_rule.items()})
+        content = dict(by_starter)
+        content.update(by_rule)
         # a folder is a deliberate filing: judged by its notes' subjects only when three of them have one
         folders = self._labels(self._folder_values(notes), content, True, 3) if "folder" in self.sources else {}
         labels = self._labels({p: list(i[0]) for p, i in notes.items()}, content, False, 2) \
@@ -228,8 +253,8 @@ class Placer:
             got = None
             for source in self.sources:
                 if source == "note" and path in by_rule:
-                    t = self.by_name[term_key(by_rule[path][0])]
-                    k = rule_count[path][t.name]
+                    t = self.by_name[term_key(by_rule[path])]
+                    k = rule_votes[path][t.name]
                     got = (t.name, t.deck, f"note {rel}: {'suggested ' if t.drafted else ''}{Path(t.path).name} "
                                            f"claims {k} of its {n_cards[path]} cards")
                 elif source == "folder" and path in folders:
@@ -237,10 +262,12 @@ class Placer:
                 elif source == "front-matter" and path in labels:
                     got = self._label(labels[path], f"front matter {labels[path]!r}")
                 elif source == "starter" and path in by_starter:
-                    name = by_starter[path][0]
+                    name = by_starter[path]
                     tname, deck = self._place_topic(self.starter_by_name[name], "starter")
-                    got = (tname, deck, f"starter topic {name!r}: {starter_count[path][name]} of the "
-                                        f"{n_cards[path]} cards of {rel} point there")
+                    k = starter_count[path][name]
+                    got = (tname, deck, f"starter topic {name!r}: " + (
+                        f"{k} of the {n_cards[path]} cards of {rel} point there" if k else
+                        f"the {n_cards[path]} cards of {rel} point to topics under it"))
                 if got is not None:
                     break
             if got is None:

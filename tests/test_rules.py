@@ -194,14 +194,15 @@ def test_rules_commands(tmp_path):
     load_rules(folder)  # the starter file is valid as written
     assert runner.invoke(main, ["rules", "new", "Computer Vision", "--rules", str(folder)]).exit_code == 2
     (folder / "computer-vision.yaml").write_text("topic: Computer Vision\nmatch: {terms: [pooling]}\n", encoding="utf-8")
-    (tmp_path / "n.md").write_text("- Pooling : 크기를 줄임\n- Adam : 옵티마이저\n", encoding="utf-8")
+    (tmp_path / "n.md").write_text("- Pooling : 크기를 줄임\n- Adam : 옵티마이저\n- SGD : 미니배치 경사 하강\n"
+                                   "- Momentum : 관성을 더한 경사 하강\n", encoding="utf-8")
     r = runner.invoke(main, ["rules", "check", str(tmp_path / "n.md"), "--rules", str(folder)])
     assert r.exit_code == 0
     assert "Pooling  ← computer-vision.yaml: term 'pooling'" in r.output
     assert "Adam  ← starter topic 'Optimization'" in r.output  # no rule file claims it: a default places it
     (folder / "_global.yaml").write_text("defaults: []\n", encoding="utf-8")
     r = runner.invoke(main, ["rules", "check", str(tmp_path / "n.md"), "--rules", str(folder)])
-    assert "Unsorted (fallback: nothing places these): 1 cards" in r.output
+    assert "Unsorted (fallback: nothing places these): 3 cards" in r.output
     (folder / "_global.yaml").unlink()
     r = runner.invoke(main, ["rules", "list", str(tmp_path / "n.md"), "--rules", str(folder)])
     assert "Computer Vision  → deck Computer Vision" in r.output and "1 cards" in r.output

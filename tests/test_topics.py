@@ -54,7 +54,7 @@ def test_without_rule_files_notes_about_different_subjects_get_different_decks(t
     assert all(len(d) == 1 for d in notes.values()), notes  # a note's cards stay together
     assert notes["os.md"] == {"Study Notes::Operating Systems"}
     assert notes["net.md"] == {"Study Notes::Computer Networks"}
-    assert notes["opt.md"] == {"Study Notes::Optimization"}
+    assert notes["opt.md"] == {"Study Notes::Deep Learning::Optimization"}
     assert notes["misc.md"] == {"Study Notes::Unsorted"}  # nothing says what cooking notes are about
     latency = next(c for c in res.cards if c.term == "Latency budget")
     assert latency.topic_reason.startswith("starter topic 'Computer Networks': ")
@@ -86,7 +86,7 @@ def test_a_folder_whose_notes_are_about_different_subjects_is_not_a_topic(tmp_pa
     v = vault(tmp_path / "v", {f"alice/{k}": t for k, t in NOTES.items() if k != "misc.md"}
               | {"bob/cook.md": NOTES["misc.md"], "bob/cook2.md": "- Santoku : 일본식 만능 칼\n"})
     d = decks(build([v], RuleSet(), jobs=1, cache_dir=None))
-    assert d["TCP"] == "Study Notes::Computer Networks" and d["Adam"] == "Study Notes::Optimization"
+    assert d["TCP"] == "Study Notes::Computer Networks" and d["Adam"] == "Study Notes::Deep Learning::Optimization"
     assert d["Roux"] == "Study Notes::Bob"  # bob's notes share no subject a starter topic knows: his folder tells
 
 
@@ -108,18 +108,18 @@ def test_a_label_that_names_a_starter_topic_is_that_topic(tmp_path):
              "c.md": "---\ntags: [kitchen]\n---\n- Gyuto : 칼\n", "d.md": "---\ntags: [kitchen]\n---\n- Wok : 팬\n"}
     res = build([vault(tmp_path / "v", files)], RuleSet(), jobs=1, cache_dir=None)
     roux = next(c for c in res.cards if c.term == "Roux")
-    assert roux.deck == "Study Notes::Natural Language Processing"
+    assert roux.deck == "Study Notes::Deep Learning::Natural Language Processing"
     assert roux.topic_reason == "front matter 'nlp' names the topic 'Natural Language Processing'"
 
 
 def test_the_rule_topic_that_claims_a_quarter_of_a_note_takes_the_rest(tmp_path):
     v = vault(tmp_path / "v", NOTES)
-    rs = rules_from(tmp_path, {"systems.yaml": "match: {terms: [thread, deadlock]}"})
+    rs = rules_from(tmp_path, {"systems.yaml": "match: {terms: [thread, deadlock, semaphore]}"})
     res = build([v], rs, jobs=1, cache_dir=None)
     notes = by_note(res)
     assert notes["os.md"] == {"Study Notes::Systems"}
     process = next(c for c in res.cards if c.term == "Process")
-    assert re.fullmatch(r"note os\.md: systems\.yaml claims 2 of its \d+ cards", process.topic_reason)
+    assert re.fullmatch(r"note os\.md: systems\.yaml claims 3 of its \d+ cards", process.topic_reason)
     rs = rules_from(tmp_path / "one", {"systems.yaml": "match: {terms: [thread]}"})  # one of five: not the note
     notes = by_note(build([v], rs, jobs=1, cache_dir=None))
     assert notes["os.md"] == {"Study Notes::Systems", "Study Notes::Operating Systems"}
