@@ -125,15 +125,26 @@ def deck_name(root: str, deck: str) -> str:
 # A note's packed result (see `pack`) is
 #   (path, rel, root, title, date, tags, ok, cards, (n_rejections, pickled rejections), warnings).
 # Its meta, kept in the run state so unchanged notes need not be loaded, is
-#   (path, rel, root, title, date, tags, ok, warnings, n_cards, n_rejections).
+#   (path, rel, root, title, date, tags, ok, warnings, n_cards, n_rejections, title evidence),
+# the last what the note's title says about its topic (see `title_evidence`).
 # A group is  (members, claims, card, rejection, ident, evidence):  members are (note key, card index)
 # in order, `card` the finished card  (term, aliases, topic, deck, topic_reason, tags, guid, explanations)
 # or None when a topic rule dropped it, then `rejection` says why; `ident` names the card's content;
 # `evidence` is what places it: (rule topic, ()) when a rule file claims it, else ("", the starter
 # topics it points to) and the card is placed by `topics.Placer` after every group is known.
 
-def _meta(p: tuple) -> tuple:
-    return (*p[:7], p[9], len(p[7]), p[8][0])
+def _meta(p: tuple, rules: RuleSet) -> tuple:
+    return (*p[:7], p[9], len(p[7]), p[8][0], title_evidence(p[3], rules))
+
+
+def title_evidence(title: str, rules: RuleSet) -> tuple:
+    """What a note's title says about its topic, as a card's evidence: (rule topic, ()) or ("", starter topics)."""
+    if not title:
+        return ("", ())
+    claim = claim_on(title, [], [[title]], rules, [])
+    if claim is not None:
+        return (claim[0].name, ())
+    return ("", starter_votes(title, [], [[title]], []) if "starter" in rules.glob.defaults else ())
 
 
 def _rejection(t: tuple) -> Rejection:
@@ -321,9 +332,9 @@ def _assemble(keys: list[str], metas: dict[str, tuple], fetch, rules: RuleSet, r
     return groups, results, warnings, n_cards - len(groups), n_rej
 
 
-def note_infos(keys: list[str], metas: dict[str, tuple]) -> dict[str, tuple[list[str], str, str]]:
-    """note path → (tags, path inside its folder, title): what topics look at besides the cards."""
-    return {m[0]: (m[5], m[1], m[3]) for m in (metas[k] for k in keys)}
+def note_infos(keys: list[str], metas: dict[str, tuple]) -> dict[str, tuple[list[str], str, str, tuple]]:
+    """note path → (tags, path inside its folder, title, title evidence): what topics look at besides the cards."""
+    return {m[0]: (m[5], m[1], m[3], m[10]) for m in (metas[k] for k in keys)}
 
 
 def place(groups: list[tuple], keys: list[str], metas: dict[str, tuple], rules: RuleSet, root: str) -> list[tuple]:
@@ -335,7 +346,7 @@ def finish(results: list[NoteResult], rules: RuleSet, root: str) -> Result:
     """Merge, assign topics, tags and GUIDs. Deterministic for the same inputs."""
     packed = {f"~{i}": pack(r) for i, r in enumerate(results)}
     keys = list(packed)
-    metas = {k: _meta(p) for k, p in packed.items()}
+    metas = {k: _meta(p, rules) for k, p in packed.items()}
     groups, notes, warnings, merged, n_rej = _assemble(keys, metas, lambda ks: {k: packed[k] for k in ks},
                                                        rules, root, [], set())
     return Result(place(groups, keys, metas, rules, root), notes, warnings, merged, n_rej,
@@ -430,7 +441,7 @@ def build(paths: list[Path], rules: RuleSet, root: str | None = None, jobs: int 
         progress(sum(1 for k in keys if k in known))
     metas = {k: known_metas[k] for k in keys if k in known}
     for k, t in fetch([k for k in keys if k not in known], report=True).items():
-        metas[k] = _meta(t)
+        metas[k] = _meta(t, rules)
     groups, notes, warnings, merged, n_rej = _assemble(keys, metas, fetch, rules, root, prev["groups"], known, jobs)
     cacheable = cache is not None and all(hashed)
     if cacheable and (keys != prev["keys"] or n_read >= STATE_RESAVE_READS):

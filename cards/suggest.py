@@ -31,7 +31,8 @@ import yaml
 from .models import term_key
 from .rules import (DRAFT_MARK, GLOBAL_FILE, Match, NoteInfo, RuleSet, Topic, TopicRules, _CardFacts, claim_on,
                     folders_of, with_title)
-from .topics import Placer, is_container, pretty, quorum, starters
+from .pipeline import title_evidence
+from .topics import TITLE_VOTES, Placer, is_container, pretty, quorum, starters
 
 MAX_TOPICS = 24  # with the fallback deck, at most 25 decks
 JOURNAL = "Journal"
@@ -203,6 +204,9 @@ class Suggester:
                 v = self.cards[i].votes
                 for name in v:
                     votes[name] += 1 / len(v)
+            title = title_evidence(self.notes[p].title, RuleSet(glob=self.rules.glob))[1]
+            for name in title:
+                votes[name] += TITLE_VOTES / len(title)
             won = placer.winner(votes, placer.starter_topics, quorum(len(self.by_note[p])))
             if won:
                 seeded[won].append(p)
@@ -366,7 +370,7 @@ class Suggester:
             ev = (got[0].name, ()) if got else ("", c.votes)
             groups.append(((), (), (c.term, c.names, got[0].name if got else "", "", "", [], "", c.note), None, "",
                            ev))
-        infos = {p: (n.tags, n.rel, n.title) for p, n in self.notes.items()}
+        infos = {p: (n.tags, n.rel, n.title, title_evidence(n.title, rs)) for p, n in self.notes.items()}
         placed = Placer(rs, self.root).place(groups, infos)
         return [(g[2][2], claim) for g, claim in zip(placed, claims)]
 

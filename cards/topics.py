@@ -36,6 +36,7 @@ from .rules import DEFAULT_SOURCES, RuleSet, Topic, _CardFacts, folders_of, load
 
 STARTER_DIR = Path(__file__).parent / "starter"
 MIN_VOTE = 3  # a note is placed by its cards when three of them point to one topic (fewer in a short note)
+TITLE_VOTES = 3  # a note's title counts as much as three of its cards
 # A note whose cards spread over several topics (none gets this share) but mostly (OVERVIEW_FAMILY) over one
 # topic and the topics whose decks nest under its deck is an overview of that topic
 OVERVIEW_SHARE = 0.4
@@ -209,27 +210,46 @@ class Placer:
 
     # -- placing ----------------------------------------------------------------------------
 
-    def place(self, groups: list[tuple], notes: dict[str, tuple]) -> list[tuple]:
-        """The groups with every unclaimed card placed. `notes`: note path → (tags, relative path, title)."""
-        from .pipeline import anki_tag, deck_name, first_path
-        if not any(g[2] is not None and not g[5][0] for g in groups):
-            return groups
+    @staticmethod
+    def votes(groups: list[tuple], notes: dict[str, tuple]) -> tuple[dict, dict, dict, dict, Counter]:
+        """Per note: the votes of its cards (and, TITLE_VOTES strong, its title) for rule topics and for starter
+        topics, how many of its cards each rule topic claims and point to each starter topic, how many it has."""
+        from .pipeline import first_path
         rule_votes: dict[str, Counter] = defaultdict(Counter)
+        rule_count: dict[str, Counter] = defaultdict(Counter)
         starter_votes_: dict[str, Counter] = defaultdict(Counter)
         starter_count: dict[str, Counter] = defaultdict(Counter)
         n_cards: Counter = Counter()
-        for g in groups:
-            if g[2] is None:
-                continue
-            path = first_path(g[2])
-            n_cards[path] += 1
-            rule_name, votes = g[5]
+
+        def add(path: str, evidence: tuple, weight: float, card: bool) -> None:
+            rule_name, votes = evidence
             if rule_name:
-                rule_votes[path][rule_name] += 1
+                rule_votes[path][rule_name] += weight
+                if card:
+                    rule_count[path][rule_name] += 1
             elif votes:
                 for name in votes:
-                    starter_votes_[path][name] += 1 / len(votes)
-                    starter_count[path][name] += 1
+                    starter_votes_[path][name] += weight / len(votes)
+                    if card:
+                        starter_count[path][name] += 1
+        for g in groups:
+            if g[2] is not None:
+                path = first_path(g[2])
+                n_cards[path] += 1
+                add(path, g[5], 1, True)
+        for path in n_cards:
+            info = notes.get(path)
+            if info is not None:
+                add(path, info[3], TITLE_VOTES, False)
+        return rule_votes, rule_count, starter_votes_, starter_count, n_cards
+
+    def place(self, groups: list[tuple], notes: dict[str, tuple]) -> list[tuple]:
+        """The groups with every unclaimed card placed.
+        `notes`: note path → (tags, relative path, title, title evidence)."""
+        from .pipeline import anki_tag, deck_name, first_path
+        if not any(g[2] is not None and not g[5][0] for g in groups):
+            return groups
+        rule_votes, rule_count, starter_votes_, starter_count, n_cards = self.votes(groups, notes)
         # the rule files speak for a note when one topic claims a quarter of its cards (and a quorum)
         by_rule = {p: w for p in rule_votes if (w := self.winner(rule_votes[p], self.rules.topics,
                                                                  max(quorum(n_cards[p]), n_cards[p] / 4)))}
@@ -254,9 +274,10 @@ class Placer:
             for source in self.sources:
                 if source == "note" and path in by_rule:
                     t = self.by_name[term_key(by_rule[path])]
-                    k = rule_votes[path][t.name]
+                    k = rule_count[path][t.name]
+                    titled = " and its title" if rule_votes[path][t.name] > k else ""
                     got = (t.name, t.deck, f"note {rel}: {'suggested ' if t.drafted else ''}{Path(t.path).name} "
-                                           f"claims {k} of its {n_cards[path]} cards")
+                                           f"claims {k} of its {n_cards[path]} cards{titled}")
                 elif source == "folder" and path in folders:
                     got = self._label(folders[path], f"folder {folders[path]!r}")
                 elif source == "front-matter" and path in labels:
@@ -265,8 +286,9 @@ class Placer:
                     name = by_starter[path]
                     tname, deck = self._place_topic(self.starter_by_name[name], "starter")
                     k = starter_count[path][name]
+                    titled = " (and its title)" if name in notes.get(path, ((), "", "", ("", ())))[3][1] else ""
                     got = (tname, deck, f"starter topic {name!r}: " + (
-                        f"{k} of the {n_cards[path]} cards of {rel} point there" if k else
+                        f"{k} of the {n_cards[path]} cards of {rel}{titled} point there" if k or titled else
                         f"the {n_cards[path]} cards of {rel} point to topics under it"))
                 if got is not None:
                     break
