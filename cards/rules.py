@@ -441,6 +441,18 @@ class TopicIndex:
             best.pop(ti, None)
         return best
 
+    def keywords(self, facts: "_CardFacts") -> dict[int, str]:
+        """topic index → the `terms` keyword its claim on the card rests on, for topics that claim the card by
+        one (the whole term, else a word of it)."""
+        got: dict[int, str] = {}
+        for k in facts.keys:
+            for ti, kw in self.keys.get(k, ()):
+                got.setdefault(ti, kw)
+        for w in facts.words:
+            for ti, kw in self.words.get(w, ()):
+                got.setdefault(ti, kw)
+        return got
+
     def _heading_claims(self, facts: "_CardFacts") -> dict[int, str]:
         if not self.heads or not facts.heads:
             return {}

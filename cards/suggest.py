@@ -287,9 +287,9 @@ class Suggester:
                 continue
             cen = self._centroid(vecs, d.notes)
             shared = Counter(k for p in d.notes for k in vecs[p])
-            ranked = sorted((k for k in cen if k[0] == "w" and shared[k] >= min(2, len(d.notes))),
-                            key=lambda k: (-cen[k], k))
-            parts = [pretty(k[2:]) for k in ranked[:2]] or [pretty(d.tags[0]) if d.tags else "Other"]
+            ranked = sorted((k for k in cen if k[0] == "w"), key=lambda k: (-(shared[k] >= 2), -cen[k], k))
+            parts = [pretty(k[2:]) for k in ranked[:2 if len(ranked) > 1 and shared[ranked[1]] >= 2 else 1]] \
+                or ["Other"]
             name = " & ".join(parts)
             n = 2
             base = name
@@ -318,13 +318,29 @@ class Suggester:
                 for w in set(w for ctx in self.cards[i].contexts for h in ctx for w in words(h)):
                     if len(w) >= (4 if w.isascii() else 2):
                         head_words[di][w] += 1
+        # the starter keywords a seeded topic's cards were recognised by: the user's own words for the subject
+        st = starters()
+        seed_of = {di: i for di, d in enumerate(drafts) for i, t in enumerate(st.topics) if t.name == d.seed}
+        kw_use: dict[tuple[int, str], Counter] = defaultdict(Counter)
+        for i in scope_cards:
+            c = self.cards[i]
+            for ti, kw in st.index.keywords(_CardFacts.of(c.term, c.names, c.contexts)).items():
+                kw_use[(ti, kw)][owner.get(i, -1)] += 1
         for di, d in enumerate(drafts):
             picks = []
+            if di in seed_of:
+                for (ti, kw), uses in kw_use.items():
+                    mine = uses.get(di, 0)
+                    if ti == seed_of[di] and mine and mine >= PURITY * sum(uses.values()):
+                        picks.append((-mine, 0, kw))
             for w, uses in term_use.items():
                 mine = uses.get(di, 0)
                 if mine >= 2 and w not in _STOP and not is_container(w) and mine >= PURITY * sum(uses.values()):
-                    picks.append((-mine, w))
-            d.terms = [w for _, w in sorted(picks)[:TERMS_PER_TOPIC]]
+                    picks.append((-mine, 1, w))
+            terms: dict[str, str] = {}
+            for _, _, w in sorted(picks):
+                terms.setdefault(term_key(w), w)
+            d.terms = list(terms.values())[:TERMS_PER_TOPIC]
             heads = []
             for w, mine in head_words[di].items():
                 if mine < 3:
