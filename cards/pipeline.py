@@ -28,7 +28,7 @@ from .extract import Settings, extract_text
 from .models import Card, Rejection, Source, term_key, validate
 from .notes import Note, Warning_, read_note, walk
 from .rules import NoteInfo, RuleSet, claim_on, folders_of, reason_of, with_title
-from .topics import Placer, starter_votes
+from .topics import UNPLACED, Placer, starter_votes
 
 GUID_NAMESPACE = "cards-term-v1"
 STATE_RESAVE_READS = 500  # notes read again (touched, not changed) that make saving the state worth it
@@ -209,7 +209,7 @@ class _Finisher:
         claim = claim_on(term, names, contexts, self.rules, infos)
         topic = claim[0] if claim else None
         if topic is None:  # placed later, with its note (see topics.py); the topic tag is added then
-            tname, deck, reason = self.fallback, deck_name(self.root, self.fallback), "no rule file claims it"
+            tname, deck, reason = self.fallback, deck_name(self.root, self.fallback), UNPLACED
             evidence = ("", starter_votes(term, names, contexts, infos) if self.starters else ())
         else:
             tname, deck, reason = topic.name, deck_name(self.root, topic.deck), reason_of(topic, claim[2])
@@ -443,6 +443,8 @@ def build(paths: list[Path], rules: RuleSet, root: str | None = None, jobs: int 
     for k, t in fetch([k for k in keys if k not in known], report=True).items():
         metas[k] = _meta(t, rules)
     groups, notes, warnings, merged, n_rej = _assemble(keys, metas, fetch, rules, root, prev["groups"], known, jobs)
+    if keys != prev["keys"]:  # else every group is the previous run's, placed for exactly these notes and rules
+        groups = place(groups, keys, metas, rules, root)
     cacheable = cache is not None and all(hashed)
     if cacheable and (keys != prev["keys"] or n_read >= STATE_RESAVE_READS):
         cache.put_many("card", [("c:" + g[4], pickle.dumps(g[2][7], protocol=pickle.HIGHEST_PROTOCOL))
@@ -477,7 +479,6 @@ def build(paths: list[Path], rules: RuleSet, root: str | None = None, jobs: int 
             out.append(card)
         return out
 
-    res = Result(place(groups, keys, metas, rules, root), notes, warns + warnings, merged, n_rej, rejections_of,
-                 run_key, bodies_of)
+    res = Result(groups, notes, warns + warnings, merged, n_rej, rejections_of, run_key, bodies_of)
     res.cache = cache
     return res

@@ -228,20 +228,34 @@ def _read(path: Path) -> str:
         raise RuleError(str(path), f"cannot read: {exc}") from None
 
 
-def _load_yaml(path: Path, text: str | None = None) -> tuple[Any, yaml.Node | None]:
+_FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when PyYAML has it: ten times quicker
+
+
+def _load_yaml(path: Path, text: str | None = None) -> tuple[Any, str]:
+    """The file's data, and its text (to find the line of a field at fault only when one is)."""
     if text is None:
         text = _read(path)
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        try:
+            data = yaml.load(text, Loader=_FAST_LOADER)
+        except yaml.YAMLError:
+            data = yaml.safe_load(text)  # the pure-Python parser words the problem as the messages document
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise RuleError(str(path), f"not valid YAML: {problem}", mark.line + 1 if mark else None) from None
-    return data, node
+    return data, text
 
 
-def _validate(model: type[BaseModel], data: Any, node, path: Path) -> BaseModel:
+def _node(text: str) -> yaml.Node | None:
+    """The file's node tree (positions of keys and items), composed only to report a problem."""
+    try:
+        return yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return None
+
+
+def _validate(model: type[BaseModel], data: Any, text: str, path: Path) -> BaseModel:
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -256,7 +270,7 @@ def _validate(model: type[BaseModel], data: Any, node, path: Path) -> BaseModel:
         if err.get("type") == "extra_forbidden":
             allowed = ", ".join(sorted(_fields_at(model, loc[:-1])))
             msg = f"unknown field (allowed here: {allowed})"
-        raise RuleError(str(path), msg, _line_of(node, loc), field_name) from None
+        raise RuleError(str(path), msg, _line_of(_node(text), loc), field_name) from None
 
 
 def _fields_at(model: type[BaseModel], loc: tuple) -> list[str]:
@@ -288,18 +302,18 @@ def load_rules(folder: Path | None) -> RuleSet:
     h = hashlib.sha256()
     for p in files:
         text = _read(p)
-        data, node = _load_yaml(p, text)
+        data, _ = _load_yaml(p, text)
         h.update(p.name.encode() + b"\0" + json.dumps(data, sort_keys=True, default=str).encode()
                  + (b"\0drafted" if text.startswith(DRAFT_MARK) else b""))
         if p.name == GLOBAL_FILE:
-            rs.glob = _validate(GlobalRules, data, node, p)  # type: ignore[assignment]
+            rs.glob = _validate(GlobalRules, data, text, p)  # type: ignore[assignment]
             continue
-        tr: TopicRules = _validate(TopicRules, data, node, p)  # type: ignore[assignment]
+        tr: TopicRules = _validate(TopicRules, data, text, p)  # type: ignore[assignment]
         name = tr.topic or p.stem.replace("_", " ").replace("-", " ").strip().title()
         key = term_key(name)
         if key in names:
             raise RuleError(str(p), f"topic {name!r} is already defined in {names[key]}",
-                            _line_of(node, ("topic",)), "topic")
+                            _line_of(_node(text), ("topic",)), "topic")
         names[key] = str(p)
         rx = [regex.compile(r) for r in tr.match.term_regex]
         topics.append(Topic(name=name, deck=tr.deck or name, path=str(p), rules=tr, term_rx=rx,
@@ -320,8 +334,8 @@ def check_rules(folder: Path) -> list[RuleError]:
         return [RuleError(str(folder), "rules folder not found")]
     for p in files:
         try:
-            data, node = _load_yaml(p)
-            _validate(GlobalRules if p.name == GLOBAL_FILE else TopicRules, data, node, p)
+            data, text = _load_yaml(p)
+            _validate(GlobalRules if p.name == GLOBAL_FILE else TopicRules, data, text, p)
         except RuleError as exc:
             errors.append(exc)
     if not errors:

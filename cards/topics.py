@@ -26,6 +26,7 @@ card when it is merged and kept with it).
 """
 from __future__ import annotations
 
+import bisect
 import re
 from collections import Counter, defaultdict
 from functools import lru_cache
@@ -37,6 +38,7 @@ from .rules import DEFAULT_SOURCES, RuleSet, Topic, _CardFacts, folders_of, load
 STARTER_DIR = Path(__file__).parent / "starter"
 MIN_VOTE = 3  # a note is placed by its cards when three of them point to one topic (fewer in a short note)
 TITLE_VOTES = 3  # a note's title counts as much as three of its cards
+UNPLACED = "no rule file claims it"  # the reason a card carries until it is placed
 # A note whose cards spread over several topics (none gets this share) but mostly (OVERVIEW_FAMILY) over one
 # topic and the topics whose decks nest under its deck is an overview of that topic
 OVERVIEW_SHARE = 0.4
@@ -60,6 +62,7 @@ _SEQUENCE = re.compile(
     r"(?:day|days|week|weeks|th|st|nd|rd|주차|일차|강|장|주|일|월|년|기|회)?)$", re.I)
 
 
+@lru_cache(maxsize=65536)
 def is_container(name: str) -> bool:
     """A folder or label that does not name a subject: a container (`attachments`, `_posts`) or a sequence
     (`2024`, `2024-03`, `week 3`, `day_12`, `part001`, `3주차`)."""
@@ -103,6 +106,28 @@ def pretty(label: str) -> str:
     return " ".join(w[:1].upper() + w[1:] for w in text.split(" "))
 
 
+_ORDERS: dict[int, tuple[list, dict]] = {}
+_FAMILIES: dict[int, tuple[list, list]] = {}
+
+
+def _order_of(topics: list[Topic]) -> dict[str, int]:
+    """topic name → its position (kept per list of topics: `winner` runs once per note)."""
+    got = _ORDERS.get(id(topics))
+    if got is None or got[0] is not topics:
+        got = _ORDERS[id(topics)] = (topics, {t.name: i for i, t in enumerate(topics)})
+    return got[1]
+
+
+def _families_of(topics: list[Topic]) -> list[tuple[Topic, frozenset[str]]]:
+    """Each topic with the names of the topics whose decks are its deck or nest under it."""
+    got = _FAMILIES.get(id(topics))
+    if got is None or got[0] is not topics:
+        fams = [(t, frozenset(u.name for u in topics if u.deck == t.deck or u.deck.startswith(t.deck + "::")))
+                for t in topics]
+        got = _FAMILIES[id(topics)] = (topics, [(t, f) for t, f in fams if len(f) > 1])
+    return got[1]
+
+
 class Placer:
     """Places the cards no rule file claims (see the module's docstring)."""
 
@@ -143,18 +168,16 @@ class Placer:
         total = sum(votes.values())
         if total < need:
             return None
-        order = {t.name: i for i, t in enumerate(topics)}
+        order = _order_of(topics)
         name, w = min(votes.items(), key=lambda kv: (-kv[1], order.get(kv[0], len(order)), kv[0]))
         if w < need:
             return None
         if w < OVERVIEW_SHARE * total:
-            decks = {t.name: t.deck for t in topics}
             best = None
-            for t in topics:
-                family = sum(v for n, v in votes.items() if n in decks and
-                             (decks[n] == t.deck or decks[n].startswith(t.deck + "::")))
-                if family >= OVERVIEW_FAMILY * total and (best is None or family > best[0]):
-                    best = (family, t.name)
+            for t, family in _families_of(topics):
+                got = sum(v for n, v in votes.items() if n in family)
+                if got >= OVERVIEW_FAMILY * total and (best is None or got > best[0]):
+                    best = (got, t.name)
             if best is not None:
                 return best[1]
         return name
@@ -191,22 +214,17 @@ class Placer:
 
     def _folder_values(self, notes: dict[str, tuple]) -> dict[str, list[str]]:
         """note path → its subject folder candidates: the deepest non-container folder holding two notes or more."""
+        in_folder = Counter(folders_of(info[1]) for info in notes.values())
         count: Counter = Counter()
-        chains: dict[str, list[tuple[str, ...]]] = {}
-        for path, info in notes.items():
-            parts = folders_of(info[1])
-            chain = [parts[:i + 1] for i in range(len(parts)) if not is_container(parts[i])]
-            chains[path] = chain
-            count.update(chain)
-        out = {}
-        for path, chain in chains.items():
-            for prefix in reversed(chain):
-                if count[prefix] >= 2:
-                    out[path] = ["/".join(prefix)]
-                    break
-            else:
-                out[path] = []
-        return out
+        chains: dict[tuple, list[tuple[str, ...]]] = {}
+        for parts, n in in_folder.items():
+            chain = chains[parts] = [parts[:i + 1] for i in range(len(parts)) if not is_container(parts[i])]
+            for prefix in chain:
+                count[prefix] += n
+        best: dict[tuple, list[str]] = {}
+        for parts, chain in chains.items():
+            best[parts] = next((["/".join(p)] for p in reversed(chain) if count[p] >= 2), [])
+        return {path: best[folders_of(info[1])] for path, info in notes.items()}
 
     # -- placing ----------------------------------------------------------------------------
 
@@ -214,39 +232,41 @@ class Placer:
     def votes(groups: list[tuple], notes: dict[str, tuple]) -> tuple[dict, dict, dict, dict, Counter]:
         """Per note: the votes of its cards (and, TITLE_VOTES strong, its title) for rule topics and for starter
         topics, how many of its cards each rule topic claims and point to each starter topic, how many it has."""
-        from .pipeline import first_path
         rule_votes: dict[str, Counter] = defaultdict(Counter)
         rule_count: dict[str, Counter] = defaultdict(Counter)
         starter_votes_: dict[str, Counter] = defaultdict(Counter)
         starter_count: dict[str, Counter] = defaultdict(Counter)
         n_cards: Counter = Counter()
-
-        def add(path: str, evidence: tuple, weight: float, card: bool) -> None:
-            rule_name, votes = evidence
+        for g in groups:  # one pass, no calls: this runs on every export
+            card = g[2]
+            if card is None:
+                continue
+            path = card[7] if card[7].__class__ is str else card[7][0][1]  # pipeline.first_path
+            n_cards[path] += 1
+            rule_name, votes = g[5]
             if rule_name:
-                rule_votes[path][rule_name] += weight
-                if card:
-                    rule_count[path][rule_name] += 1
+                rule_votes[path][rule_name] += 1
+                rule_count[path][rule_name] += 1
             elif votes:
+                share = 1 / len(votes)
+                sv, sc = starter_votes_[path], starter_count[path]
                 for name in votes:
-                    starter_votes_[path][name] += weight / len(votes)
-                    if card:
-                        starter_count[path][name] += 1
-        for g in groups:
-            if g[2] is not None:
-                path = first_path(g[2])
-                n_cards[path] += 1
-                add(path, g[5], 1, True)
+                    sv[name] += share
+                    sc[name] += 1
         for path in n_cards:
             info = notes.get(path)
             if info is not None:
-                add(path, info[3], TITLE_VOTES, False)
+                rule_name, votes = info[3]
+                if rule_name:
+                    rule_votes[path][rule_name] += TITLE_VOTES
+                for name in votes if not rule_name else ():
+                    starter_votes_[path][name] += TITLE_VOTES / len(votes)
         return rule_votes, rule_count, starter_votes_, starter_count, n_cards
 
     def place(self, groups: list[tuple], notes: dict[str, tuple]) -> list[tuple]:
         """The groups with every unclaimed card placed.
         `notes`: note path → (tags, relative path, title, title evidence)."""
-        from .pipeline import anki_tag, deck_name, first_path
+        from .pipeline import anki_tag, deck_name
         if not any(g[2] is not None and not g[5][0] for g in groups):
             return groups
         rule_votes, rule_count, starter_votes_, starter_count, n_cards = self.votes(groups, notes)
@@ -263,9 +283,9 @@ class Placer:
         labels = self._labels({p: list(i[0]) for p, i in notes.items()}, content, False, 2) \
             if "front-matter" in self.sources else {}
 
-        decided: dict[str, tuple[str, str, str]] = {}  # note path → (topic, deck, reason)
+        decided: dict[str, tuple[str, str, str, str]] = {}  # note path → (topic, deck, reason, topic tag)
 
-        def for_note(path: str) -> tuple[str, str, str]:
+        def for_note(path: str) -> tuple[str, str, str, str]:
             got = decided.get(path)
             if got is not None:
                 return got
@@ -295,20 +315,27 @@ class Placer:
             if got is None:
                 got = (self.fallback, self.fallback, "nothing places it: no rule file, subject folder, front matter "
                                                      "or starter topic")
+            got = (got[0], deck_name(self.root, got[1]), got[2], anki_tag("topic::" + got[0]))
             decided[path] = got
             return got
 
-        fallback_tag = anki_tag("topic::" + self.fallback)
-        out = []
-        for g in groups:
+        out = list(groups)
+        for i, g in enumerate(groups):
             card = g[2]
             if card is None or g[5][0]:
-                out.append(g)
                 continue
-            tname, deck, reason = for_note(first_path(card))
-            tags = sorted({*(t for t in card[5] if t != fallback_tag), anki_tag("topic::" + tname)})
-            out.append((g[0], g[1], (card[0], card[1], tname, deck_name(self.root, deck), reason, tags, *card[6:]),
-                        *g[3:]))
+            path = card[7] if card[7].__class__ is str else card[7][0][1]  # pipeline.first_path
+            tname, deck, reason, topic_tag = decided.get(path) or for_note(path)
+            if card[4] == reason and card[2] == tname and card[3] == deck:
+                continue  # placed so by an earlier run (a group reused from the run state)
+            tags = list(card[5])  # sorted; a topic tag only if an earlier run placed it (reused groups)
+            if card[4] != UNPLACED:
+                old = anki_tag("topic::" + card[2])
+                if old != topic_tag and old in tags:
+                    tags.remove(old)
+            if topic_tag not in tags:
+                bisect.insort(tags, topic_tag)
+            out[i] = (g[0], g[1], (card[0], card[1], tname, deck, reason, tags, card[6], card[7]), g[3], g[4], g[5])
         return out
 
     def _label(self, label: str, why: str) -> tuple[str, str, str]:
