@@ -113,9 +113,11 @@ EDITS = [
 ]
 
 
-@pytest.mark.parametrize("seed", range(3))
-def test_incremental_runs_equal_runs_from_scratch(tmp_path, seed):
-    v, rs, cache = vault(tmp_path), load_rules(REPO / "rules"), tmp_path / "cache"
+@pytest.mark.parametrize("seed,rules", [(0, "repo"), (1, "repo"), (2, "repo"), (3, "none"), (4, "none")])
+def test_incremental_runs_equal_runs_from_scratch(tmp_path, seed, rules):
+    """With the repository's rule files, and with none (every card placed by the defaults)."""
+    v, cache = vault(tmp_path), tmp_path / "cache"
+    rs = load_rules(REPO / "rules") if rules == "repo" else load_rules(None)
     rng = random.Random(seed)
     build([v], rs, jobs=1, cache_dir=cache)
     for i in range(12):
