@@ -62,13 +62,14 @@ def rules() -> None:
 @click.option("--rules", "rules_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("rules"),
               show_default=True)
 def list_(paths, rules_dir):
-    """List topics and what each claims; with note PATHS, count the cards each topic gets.
+    """List topics and what each claims; with note PATHS, count the cards each topic gets
+    (also the topics the defaults place cards in: folders, front matter, starter topics).
 
     \b
     Example:
       cards rules list examples/notes
     """
-    rs = _load_or_exit(rules_dir)
+    rs = _load_or_exit(rules_dir, missing_ok=bool(paths))
     counts: Counter = Counter()
     if paths:
         from .pipeline import build
@@ -84,6 +85,12 @@ def list_(paths, rules_dir):
         for c in claims:
             click.echo(f"    {c if len(c) < 110 else c[:109] + '…'}")
     if paths:
+        own = {t.name for t in rs.topics} | {rs.glob.fallback_topic}
+        others = sorted((n, k) for k, n in counts.items() if k not in own)
+        if others:
+            click.secho("Placed by their notes' folders, front matter or the starter topics:", bold=True)
+            for n, k in sorted(others, key=lambda nk: (-nk[0], nk[1])):
+                click.echo(f"    {k}  {n} cards")
         click.echo(f"{rs.glob.fallback_topic} (fallback)  {counts[rs.glob.fallback_topic]} cards")
 
 
@@ -113,22 +120,32 @@ def new(topic, rules_dir):
 @click.option("--rules", "rules_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("rules"),
               show_default=True)
 def check(paths, rules_dir):
-    """Validate every rule file; with note PATHS, show where each card lands and why.
+    """Validate every rule file; with note PATHS, show where each card lands and what decided it.
+
+    A rule file, a suggested (drafted) one, the card's note, its folder, its front matter or a
+    starter topic; the fallback topic holds what nothing places.
 
     \b
     Examples:
       cards rules check
       cards rules check notes/
     """
-    errors = check_rules(rules_dir)
-    for err in errors:
-        click.echo(f"error: {err}", err=True)
-    if errors:
-        click.echo(f"{len(errors)} problem(s) in {rules_dir}; no rule file was applied", err=True)
-        sys.exit(2)
-    rs = _load_or_exit(rules_dir)
-    click.echo(f"{len(rs.files)} rule file(s) in {rules_dir} are valid: "
-               f"{len(rs.topics)} topic(s){', global settings' if any(Path(f).name == GLOBAL_FILE for f in rs.files) else ''}")
+    if paths and not rules_dir.exists():  # a first run: the defaults alone place the cards
+        rs = RuleSet()
+        click.echo(f"No rule files ({rules_dir} does not exist): cards are placed by their notes' folders, front "
+                   "matter and the starter topics (see `cards rules suggest` and `cards rules init`)")
+    else:
+        errors = check_rules(rules_dir)
+        for err in errors:
+            click.echo(f"error: {err}", err=True)
+        if errors:
+            click.echo(f"{len(errors)} problem(s) in {rules_dir}; no rule file was applied", err=True)
+            sys.exit(2)
+        rs = _load_or_exit(rules_dir)
+        has_global = any(Path(f).name == GLOBAL_FILE for f in rs.files)
+        drafted = sum(1 for t in rs.topics if t.drafted)
+        click.echo(f"{len(rs.files)} rule file(s) in {rules_dir} are valid: {len(rs.topics)} topic(s)"
+                   f"{f' ({drafted} suggested)' if drafted else ''}{', global settings' if has_global else ''}")
     if not paths:
         return
     from .pipeline import build

@@ -156,3 +156,16 @@ def test_rules_init_copies_the_starter_topics_and_export_stays_the_same(tmp_path
                                          ("Module 3 - In Class", False), ("Transformer", False)])
 def test_diary_titles(title, dated):
     assert is_dated(title) is dated
+
+
+def test_check_and_list_work_before_any_rule_file(tmp_path, monkeypatch):
+    v = vault(tmp_path / "notes")
+    monkeypatch.chdir(tmp_path)  # no ./rules
+    r = CliRunner().invoke(main, ["rules", "check", str(v)])
+    assert r.exit_code == 0, r.output
+    assert "No rule files (rules does not exist)" in r.output
+    assert "TCP  ← starter topic 'Computer Networks': 3 of the 3 cards of net-1.md point there" in r.output
+    r = CliRunner().invoke(main, ["rules", "list", str(v)])
+    assert r.exit_code == 0 and "Computer Networks  6 cards" in r.output, r.output
+    r = CliRunner().invoke(main, ["rules", "check"])  # nothing to check without notes: a missing folder is an error
+    assert r.exit_code == 2 and "rules folder not found" in r.output
