@@ -304,20 +304,24 @@ class Suggester:
     def draft(self, drafts: list[Draft]) -> None:
         owner = {i: di for di, d in enumerate(drafts) for i in d.cards}
         scope_cards = [i for i, c in enumerate(self.cards) if not c.claimed]
-        # words of card terms: how many cards of each topic use them
+        # words of card terms: how many cards of each topic use them, and in how many of its notes
         term_use: dict[str, Counter] = defaultdict(Counter)
+        term_notes: dict[str, set[str]] = defaultdict(set)
         head_text: dict[int, str] = {}
         for i in scope_cards:
             c = self.cards[i]
             for w in set(w for n in [c.term, *c.names] for w in _split_words(n)):
                 term_use[w][owner.get(i, -1)] += 1
+                term_notes[w].add(c.note)
             head_text[i] = "\0".join(dict.fromkeys(h.casefold() for ctx in c.contexts for h in ctx))
         head_words: dict[int, Counter] = defaultdict(Counter)
+        head_notes: dict[tuple[int, str], set[str]] = defaultdict(set)
         for di, d in enumerate(drafts):
             for i in d.cards:
                 for w in set(w for ctx in self.cards[i].contexts for h in ctx for w in words(h)):
-                    if len(w) >= (4 if w.isascii() else 2):
+                    if len(w) >= (4 if w.isascii() else 2) and not is_container(w) and not _mixed(w):
                         head_words[di][w] += 1
+                        head_notes[(di, w)].add(self.cards[i].note)
         # the starter keywords a seeded topic's cards were recognised by: the user's own words for the subject
         st = starters()
         seed_of = {di: i for di, d in enumerate(drafts) for i, t in enumerate(st.topics) if t.name == d.seed}
@@ -333,9 +337,12 @@ class Suggester:
                     mine = uses.get(di, 0)
                     if ti == seed_of[di] and mine and mine >= PURITY * sum(uses.values()):
                         picks.append((-mine, 0, kw))
+            spread = min(2, len(d.notes))  # a telling word is used in two of the topic's notes (if it has two)
             for w, uses in term_use.items():
                 mine = uses.get(di, 0)
-                if mine >= 2 and w not in _STOP and not is_container(w) and mine >= PURITY * sum(uses.values()):
+                if mine >= 2 and w not in _STOP and not is_container(w) and not _mixed(w) \
+                        and mine >= PURITY * sum(uses.values()) \
+                        and len(term_notes[w] & set(d.notes)) >= spread:
                     picks.append((-mine, 1, w))
             terms: dict[str, str] = {}
             for _, _, w in sorted(picks):
@@ -343,7 +350,7 @@ class Suggester:
             d.terms = list(terms.values())[:TERMS_PER_TOPIC]
             heads = []
             for w, mine in head_words[di].items():
-                if mine < 3:
+                if mine < 3 or len(head_notes[(di, w)]) < spread:
                     continue
                 hits = Counter(owner.get(i, -1) for i in scope_cards if w in head_text[i])
                 if hits[di] >= PURITY * sum(hits.values()):
@@ -457,6 +464,11 @@ _DATED = re.compile(r"(?:^|[^a-z])(?:day|days|week|weeks|wk|주차|일차|회고
 def is_dated(text: str) -> bool:
     """A title or file name of a diary entry: a day or week number, a date, `daily`, `회고`."""
     return bool(_DATED.search(text))
+
+
+def _mixed(word: str) -> bool:
+    """A word run together from two scripts (`thread의`, `CNN을`): a particle glued on, not a word to match."""
+    return bool(re.search(r"[A-Za-z]", word)) and bool(re.search(r"[^\x00-\x7f]", word))
 
 
 def _split_words(name: str) -> list[str]:
