@@ -4,11 +4,13 @@ The notes no rule file covers yet are grouped into topics, by content:
 
 1. A note whose cards point to a starter topic (their terms and headings, the note's title
    and tags; see topics.py) starts in that topic.
-2. The other notes are compared by what they say: the terms of their cards, the words of
+2. Dated entries (`Day 12`, `Week 3`, `2024-05-01`, `3주차 회고`) no starter topic speaks for
+   are a Journal: a diary's entries belong together whatever each one covers.
+3. The other notes are compared by what they say: the terms of their cards, the words of
    those terms, of their headings and titles, their tags and folders (TF-IDF weighted, so
    what every note says counts for little). Notes that say much the same are grouped
    (average-link clustering); a note alone joins the topic it is closest to, if any is close.
-3. Above `max_topics`, the smallest topic joins the one it is closest to.
+4. Above `max_topics`, the smallest topic joins the one it is closest to.
 
 Each topic becomes a draft rule file: the words of its cards' terms and of its headings that
 (nearly) only its notes use, the tags and folders only its notes carry, named after the starter
@@ -36,7 +38,7 @@ from .topics import TITLE_VOTES, Placer, is_container, pretty, quorum, starters
 
 MAX_TOPICS = 24  # with the fallback deck, at most 25 decks
 JOURNAL = "Journal"
-MAX_CLUSTERED = 400  # notes no starter topic speaks for, clustered pairwise; any more only join topics
+MAX_CLUSTERED = 200  # notes no starter topic speaks for, clustered pairwise; any more only join topics
 MERGE_SIMILARITY = 0.12  # notes (or groups of notes) at least this similar are one topic
 ATTACH_SIMILARITY = 0.08  # a lone note joins the closest topic when it is at least this similar
 TERMS_PER_TOPIC = 15
@@ -194,7 +196,8 @@ class Suggester:
 
     def group(self) -> list[Draft]:
         notes = self.scope()
-        placer = Placer(RuleSet(glob=self.rules.glob), self.root)
+        no_rules = RuleSet(glob=self.rules.glob)
+        placer = Placer(no_rules, self.root)
         seeded: dict[str, list[str]] = defaultdict(list)
         rest: list[str] = []
         diary: list[str] = []  # dated entries (day 12, week 3, 2024-05-01) no subject claims: a journal
@@ -204,10 +207,10 @@ class Suggester:
                 v = self.cards[i].votes
                 for name in v:
                     votes[name] += 1 / len(v)
-            title = title_evidence(self.notes[p].title, RuleSet(glob=self.rules.glob))[1]
+            title = title_evidence(self.notes[p].title, no_rules)[1]
             for name in title:
                 votes[name] += TITLE_VOTES / len(title)
-            won = placer.winner(votes, placer.starter_topics, quorum(len(self.by_note[p])))
+            won = placer.winner(votes, placer.starter_ranking, quorum(len(self.by_note[p])))
             if won:
                 seeded[won].append(p)
             elif is_dated(self.notes[p].title):
@@ -217,7 +220,7 @@ class Suggester:
         vecs = self.features(notes)
         # a starter topic one of your rule files is named after already places its notes there (topics.py)
         own = {term_key(t.name) for t in self.rules.topics}
-        order = {t.name: i for i, t in enumerate(placer.starter_topics)}
+        order = placer.starter_ranking.order
         drafts = [Draft(name=name, notes=members, seed=name) for name, members in
                   sorted(seeded.items(), key=lambda kv: order[kv[0]]) if term_key(name) not in own]
         if len(diary) >= 2:
@@ -272,7 +275,7 @@ class Suggester:
     def _name(self, drafts: list[Draft], vecs: dict[str, dict[str, float]]) -> None:
         """Seeded topics keep the starter topic's name; the others take their most telling words."""
         taken = {term_key(t.name) for t in self.rules.topics} | {term_key(d.seed) for d in drafts if d.seed}
-        named = {term_key(d.name): d for d in drafts if d.name}
+        named = {term_key(d.name): d for d in drafts if d.name and not d.seed}
         for k, d in named.items():  # the journal keeps its name unless a rule file has it
             if k in taken:
                 d.name = ""

@@ -12,17 +12,18 @@ placed by the first of these that has an answer, in the order `defaults:` in
 
 and what none of them places goes to the fallback topic. A note is placed as a whole, so
 the cards explained together stay together; a card merged from several notes follows the
-note it was first explained in.
+note it was first explained in. Each card votes once (shared when two topics are equally
+strong), the note's title as three cards.
 
 Folders and front matter "tell subjects apart" when a value is shared by at least two
-notes but not by all of them (a tag or category: not by more than half), is not a container name (`attachments`, `daily`, `_posts`,
-`2024`, `week 3`, `blog`, …), and its notes do not clearly belong to different subjects
-(judged by their cards, when enough of them have a subject: most go to one topic). A value that names a rule topic or
-a starter topic (`nlp`, `컴퓨터 비전`) is that topic.
+notes but not by all of them (a tag or category: not by more than half), is not a container
+(`attachments`, `daily`, `_posts`, `2024`, `week 3`, `blog`, …), and its notes do not clearly
+belong to different subjects (judged by their cards, when enough of them have a subject: most
+go to one topic). A value that names a rule topic or a starter topic (`nlp`, `컴퓨터 비전`) is
+that topic.
 
-Everything here is a pure function of the finished groups and the notes' metadata, cheap
-enough to run on every export (the expensive part, each card's claims, is computed once per
-card when it is merged and kept with it).
+Everything here is a pure function of the finished groups and the notes' metadata, one pass
+of counting per run (each card's claims are computed once, when it is merged, and kept).
 """
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ import re
 from collections import Counter, defaultdict
 from functools import lru_cache
 from pathlib import Path
+from typing import NamedTuple
 
 from .models import term_key
 from .rules import DEFAULT_SOURCES, RuleSet, Topic, _CardFacts, folders_of, load_rules
@@ -106,26 +108,19 @@ def pretty(label: str) -> str:
     return " ".join(w[:1].upper() + w[1:] for w in text.split(" "))
 
 
-_ORDERS: dict[int, tuple[list, dict]] = {}
-_FAMILIES: dict[int, tuple[list, list]] = {}
+class Ranking(NamedTuple):
+    """A list of topics as a note's vote needs it: each name's position (ties go to the first) and each
+    topic with the names of the topics whose decks are its deck or nest under it (for overviews)."""
 
+    topics: list[Topic]
+    order: dict[str, int]
+    families: list[tuple[str, frozenset[str]]]
 
-def _order_of(topics: list[Topic]) -> dict[str, int]:
-    """topic name → its position (kept per list of topics: `winner` runs once per note)."""
-    got = _ORDERS.get(id(topics))
-    if got is None or got[0] is not topics:
-        got = _ORDERS[id(topics)] = (topics, {t.name: i for i, t in enumerate(topics)})
-    return got[1]
-
-
-def _families_of(topics: list[Topic]) -> list[tuple[Topic, frozenset[str]]]:
-    """Each topic with the names of the topics whose decks are its deck or nest under it."""
-    got = _FAMILIES.get(id(topics))
-    if got is None or got[0] is not topics:
-        fams = [(t, frozenset(u.name for u in topics if u.deck == t.deck or u.deck.startswith(t.deck + "::")))
+    @classmethod
+    def of(cls, topics: list[Topic]) -> "Ranking":
+        fams = [(t.name, frozenset(u.name for u in topics if u.deck == t.deck or u.deck.startswith(t.deck + "::")))
                 for t in topics]
-        got = _FAMILIES[id(topics)] = (topics, [(t, f) for t, f in fams if len(f) > 1])
-    return got[1]
+        return cls(topics, {t.name: i for i, t in enumerate(topics)}, [(n, f) for n, f in fams if len(f) > 1])
 
 
 class Placer:
@@ -136,9 +131,8 @@ class Placer:
         self.sources = list(rules.glob.defaults)
         self.fallback = rules.glob.fallback_topic
         self.by_name = {term_key(t.name): t for t in rules.topics}
-        self.order = {t.name: i for i, t in enumerate(rules.topics)}
         st = starters() if "starter" in self.sources else RuleSet()
-        self.starter_topics = st.topics
+        self.rule_ranking, self.starter_ranking = Ranking.of(rules.topics), Ranking.of(st.topics)
         self.starter_by_name = {t.name: t for t in st.topics}
         # a folder or label names a topic when it is the topic's name, one of its tags or (starters) one of its terms
         self.label_topics: dict[str, tuple[str, Topic]] = {}
@@ -159,8 +153,8 @@ class Placer:
         return t.name, t.deck
 
     @staticmethod
-    def winner(votes: Counter, topics: list[Topic], need: float = MIN_VOTE) -> str | None:
-        """The topic a note's cards vote for (at least `need` of them); `topics` in file order break ties.
+    def winner(votes: Counter, ranking: Ranking, need: float = MIN_VOTE) -> str | None:
+        """The topic a note's cards vote for (at least `need` of them); the first in `ranking` wins a tie.
 
         A note whose votes spread over several topics, none getting OVERVIEW_SHARE of them, is an
         overview: if most of its votes (OVERVIEW_FAMILY) go to one topic and the topics whose decks
@@ -168,16 +162,16 @@ class Placer:
         total = sum(votes.values())
         if total < need:
             return None
-        order = _order_of(topics)
+        order = ranking.order
         name, w = min(votes.items(), key=lambda kv: (-kv[1], order.get(kv[0], len(order)), kv[0]))
         if w < need:
             return None
         if w < OVERVIEW_SHARE * total:
             best = None
-            for t, family in _families_of(topics):
+            for parent, family in ranking.families:
                 got = sum(v for n, v in votes.items() if n in family)
                 if got >= OVERVIEW_FAMILY * total and (best is None or got > best[0]):
-                    best = (got, t.name)
+                    best = (got, parent)
             if best is not None:
                 return best[1]
         return name
@@ -271,10 +265,10 @@ class Placer:
             return groups
         rule_votes, rule_count, starter_votes_, starter_count, n_cards = self.votes(groups, notes)
         # the rule files speak for a note when one topic claims a quarter of its cards (and a quorum)
-        by_rule = {p: w for p in rule_votes if (w := self.winner(rule_votes[p], self.rules.topics,
+        by_rule = {p: w for p in rule_votes if (w := self.winner(rule_votes[p], self.rule_ranking,
                                                                  max(quorum(n_cards[p]), n_cards[p] / 4)))}
         by_starter = {p: w for p in starter_votes_
-                      if (w := self.winner(starter_votes_[p], self.starter_topics, quorum(n_cards[p])))} \
+                      if (w := self.winner(starter_votes_[p], self.starter_ranking, quorum(n_cards[p])))} \
             if "starter" in self.sources else {}
         content = dict(by_starter)
         content.update(by_rule)
@@ -350,4 +344,4 @@ class Placer:
         return (t.name, t.deck, why) if t is not None else (name, name, why)
 
 
-__all__ = ["DEFAULT_SOURCES", "Placer", "is_container", "pretty", "starter_votes", "starters"]
+__all__ = ["DEFAULT_SOURCES", "Placer", "Ranking", "is_container", "pretty", "quorum", "starter_votes", "starters"]
