@@ -176,7 +176,7 @@ def _card(t: tuple) -> Card:
 class _Finisher:
     """Turns merged cards into finished groups: topic, deck, tags, GUID, or a topic rule's rejection."""
 
-    def __init__(self, rules: RuleSet, root: str, info_by_path: dict[str, tuple[list[str], str, str]]):
+    def __init__(self, rules: RuleSet, root: str, info_by_path: dict[str, tuple]):
         self.rules, self.root, self.info = rules, root, info_by_path
         self.aliases = Aliases(rules.alias_groups)
         self.fallback = rules.glob.fallback_topic
