@@ -18,8 +18,8 @@ strong), the note's title as three cards.
 Folders and front matter "tell subjects apart" when a value is shared by at least two
 notes but not by all of them (a tag or category: not by more than half), is not a container
 (`attachments`, `daily`, `_posts`, `2024`, `week 3`, `blog`, …), and its notes do not clearly
-belong to different subjects (judged by their cards, when enough of them have a subject: most
-go to one topic). A value that names a rule topic or a starter topic (`nlp`, `컴퓨터 비전`) is
+belong to different subjects (of those whose cards clearly point to one, at least three
+of them, most share it). A value that names a rule topic or a starter topic (`nlp`, `컴퓨터 비전`) is
 that topic.
 
 Everything here is a pure function of the finished groups and the notes' metadata, one pass
@@ -270,10 +270,10 @@ class Placer:
         by_starter = {p: w for p in starter_votes_
                       if (w := self.winner(starter_votes_[p], self.starter_ranking, quorum(n_cards[p])))} \
             if "starter" in self.sources else {}
-        content = dict(by_starter)
-        content.update(by_rule)
-        # a folder is a deliberate filing: judged by its notes' subjects only when three of them have one
-        folders = self._labels(self._folder_values(notes), content, True, 3) if "folder" in self.sources else {}
+        # the subjects folders and labels are judged by: those at least MIN_VOTE cards (or the title) stand behind
+        content = {p: w for p, w in by_starter.items() if starter_votes_[p][w] >= MIN_VOTE}
+        content.update((p, w) for p, w in by_rule.items() if rule_votes[p][w] >= MIN_VOTE)
+        folders = self._labels(self._folder_values(notes), content, True, 2) if "folder" in self.sources else {}
         labels = self._labels({p: list(i[0]) for p, i in notes.items()}, content, False, 2) \
             if "front-matter" in self.sources else {}
 

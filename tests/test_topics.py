@@ -88,6 +88,12 @@ def test_a_folder_whose_notes_are_about_different_subjects_is_not_a_topic(tmp_pa
     d = decks(build([v], RuleSet(), jobs=1, cache_dir=None))
     assert d["TCP"] == "Study Notes::Computer Networks" and d["Adam"] == "Study Notes::Deep Learning::Optimization"
     assert d["Roux"] == "Study Notes::Bob"  # bob's notes share no subject a starter topic knows: his folder tells
+    # two notes are enough to tell, when each clearly has its own subject (a course's folder, not a subject)
+    v = vault(tmp_path / "v2", {"course/os.md": NOTES["os.md"], "course/net.md": NOTES["net.md"],
+                                "kitchen/a.md": NOTES["misc.md"], "kitchen/b.md": "- Santoku : 칼\n"})
+    d = decks(build([v], RuleSet(), jobs=1, cache_dir=None))
+    assert (d["Thread"], d["TCP"], d["Roux"]) == \
+        ("Study Notes::Operating Systems", "Study Notes::Computer Networks", "Study Notes::Kitchen")
 
 
 @pytest.mark.parametrize("tags,expected", [
