@@ -18,7 +18,7 @@ def build_id() -> str:
 
     h = hashlib.sha256()
     here = Path(__file__).parent
-    for p in sorted(here.iterdir()):
-        if p.suffix in (".py", ".css", ".html", ".js") and p.is_file():
+    for p in [*sorted(here.iterdir()), *sorted((here / "starter").glob("*.yaml"))]:  # starter topics place cards
+        if p.suffix in (".py", ".css", ".html", ".js", ".yaml") and p.is_file():
             h.update(p.name.encode() + b"\0" + p.read_bytes() + b"\0")
     return f"{__version__}+{h.hexdigest()[:16]}"

@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from .patterns import PATTERNS, REJECTION_REASONS
-from .rules import GLOBAL_FILE, GlobalRules, RuleError, TopicRules, check_rules, load_rules
+from .rules import GLOBAL_FILE, GlobalRules, RuleError, RuleSet, TopicRules, check_rules, load_rules
 
 STARTER = """\
 # Rule file for the topic "{topic}". One file per topic; every key is optional.
@@ -42,7 +42,9 @@ disable: []                  # built-in pattern ids switched off here, e.g. [C00
 """
 
 
-def _load_or_exit(folder: Path):
+def _load_or_exit(folder: Path, missing_ok: bool = False):
+    if missing_ok and not folder.exists():
+        return RuleSet()
     try:
         return load_rules(folder)
     except RuleError as exc:
@@ -60,13 +62,14 @@ def rules() -> None:
 @click.option("--rules", "rules_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("rules"),
               show_default=True)
 def list_(paths, rules_dir):
-    """List topics and what each claims; with note PATHS, count the cards each topic gets.
+    """List topics and what each claims; with note PATHS, count the cards each topic gets
+    (also the topics the defaults place cards in: folders, front matter, starter topics).
 
     \b
     Example:
       cards rules list examples/notes
     """
-    rs = _load_or_exit(rules_dir)
+    rs = _load_or_exit(rules_dir, missing_ok=bool(paths))
     counts: Counter = Counter()
     if paths:
         from .pipeline import build
@@ -82,6 +85,12 @@ def list_(paths, rules_dir):
         for c in claims:
             click.echo(f"    {c if len(c) < 110 else c[:109] + '…'}")
     if paths:
+        own = {t.name for t in rs.topics} | {rs.glob.fallback_topic}
+        others = sorted((n, k) for k, n in counts.items() if k not in own)
+        if others:
+            click.secho("Placed by their notes' folders, front matter or the starter topics:", bold=True)
+            for n, k in sorted(others, key=lambda nk: (-nk[0], nk[1])):
+                click.echo(f"    {k}  {n} cards")
         click.echo(f"{rs.glob.fallback_topic} (fallback)  {counts[rs.glob.fallback_topic]} cards")
 
 
@@ -111,22 +120,32 @@ def new(topic, rules_dir):
 @click.option("--rules", "rules_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("rules"),
               show_default=True)
 def check(paths, rules_dir):
-    """Validate every rule file; with note PATHS, show where each card lands and why.
+    """Validate every rule file; with note PATHS, show where each card lands and what decided it.
+
+    A rule file, a suggested (drafted) one, the card's note, its folder, its front matter or a
+    starter topic; the fallback topic holds what nothing places.
 
     \b
     Examples:
       cards rules check
       cards rules check notes/
     """
-    errors = check_rules(rules_dir)
-    for err in errors:
-        click.echo(f"error: {err}", err=True)
-    if errors:
-        click.echo(f"{len(errors)} problem(s) in {rules_dir}; no rule file was applied", err=True)
-        sys.exit(2)
-    rs = _load_or_exit(rules_dir)
-    click.echo(f"{len(rs.files)} rule file(s) in {rules_dir} are valid: "
-               f"{len(rs.topics)} topic(s){', global settings' if any(Path(f).name == GLOBAL_FILE for f in rs.files) else ''}")
+    if paths and not rules_dir.exists():  # a first run: the defaults alone place the cards
+        rs = RuleSet()
+        click.echo(f"No rule files ({rules_dir} does not exist): cards are placed by their notes' folders, front "
+                   "matter and the starter topics (see `cards rules suggest` and `cards rules init`)")
+    else:
+        errors = check_rules(rules_dir)
+        for err in errors:
+            click.echo(f"error: {err}", err=True)
+        if errors:
+            click.echo(f"{len(errors)} problem(s) in {rules_dir}; no rule file was applied", err=True)
+            sys.exit(2)
+        rs = _load_or_exit(rules_dir)
+        has_global = any(Path(f).name == GLOBAL_FILE for f in rs.files)
+        drafted = sum(1 for t in rs.topics if t.drafted)
+        click.echo(f"{len(rs.files)} rule file(s) in {rules_dir} are valid: {len(rs.topics)} topic(s)"
+                   f"{f' ({drafted} suggested)' if drafted else ''}{', global settings' if has_global else ''}")
     if not paths:
         return
     from .pipeline import build
@@ -136,7 +155,7 @@ def check(paths, rules_dir):
         by_topic[c.topic].append(c)
     for topic in sorted(by_topic, key=lambda t: (t == rs.glob.fallback_topic, t)):
         cards = by_topic[topic]
-        label = " (fallback: no rule file claims these)" if topic == rs.glob.fallback_topic else ""
+        label = " (fallback: nothing places these)" if topic == rs.glob.fallback_topic else ""
         click.secho(f"{topic}{label}: {len(cards)} cards", bold=True)
         for c in cards:
             click.echo(f"    {c.term}  ← {c.topic_reason}  ({c.source.path}:{c.source.line})")
@@ -168,3 +187,79 @@ def patterns():
     click.secho("\nRejection reasons", bold=True)
     for k, v in REJECTION_REASONS.items():
         click.echo(f"  {k:16s} {v}")
+
+
+@rules.command()
+@click.option("--rules", "rules_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("rules"),
+              show_default=True)
+def init(rules_dir):
+    """Copy the starter topics that come with cards into RULES to edit them (existing files are kept).
+
+    Without any rule file, the starter topics already place the cards of notes about their
+    subjects; once copied, the copies are ordinary rule files and say where cards go.
+
+    \b
+    Example:
+      cards rules init              → rules/computer-vision.yaml, rules/databases.yaml, …
+    """
+    from .topics import STARTER_DIR
+    rules_dir.mkdir(parents=True, exist_ok=True)
+    for src in sorted(STARTER_DIR.glob("*.yaml")):
+        dest = rules_dir / src.name
+        try:
+            with open(dest, "xb") as fh:
+                fh.write(src.read_bytes())
+        except FileExistsError:
+            click.echo(f"kept {dest} (it exists)")
+            continue
+        click.echo(f"wrote {dest}")
+
+
+@rules.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--rules", "rules_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("rules"),
+              show_default=True, help="Where the drafts go (created if missing); rule files there are respected.")
+@click.option("--max-topics", type=click.IntRange(1, 200), default=None,
+              help="At most this many drafts (default 24); the smallest topics join the closest ones.")
+@click.option("--dry-run", is_flag=True, help="Print the topics, write nothing.")
+@click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None, help="Worker processes (default: cores).")
+@click.option("--no-cache", is_flag=True, help="Ignore and do not write the cache of parsed notes.")
+def suggest(paths, rules_dir, max_topics, dry_run, jobs, no_cache):
+    """Draft one rule file per topic from the notes in PATHS.
+
+    Notes no rule file covers yet are grouped into topics by what they say (their cards'
+    terms, headings, titles, tags and folders); each topic becomes a commented draft in
+    RULES, never over a file that exists. `cards export` right after gives those decks;
+    rename, merge and edit the drafts like any rule file. The same notes give the same drafts.
+
+    \b
+    Examples:
+      cards rules suggest ~/notes
+      cards rules suggest ~/notes --max-topics 8 --dry-run
+    """
+    from .cli import _default_cache
+    from .pipeline import build
+    from .suggest import MAX_TOPICS, Suggester, write
+    rs = _load_or_exit(rules_dir, missing_ok=True)
+    res = build(list(paths), rs, jobs=jobs, cache_dir=None if no_cache else _default_cache())
+    if res.cache is not None:
+        click.get_current_context().call_on_close(res.cache.flush)
+    if not res.n_cards:
+        click.echo(f"error: no cards found in {res.notes_read} note(s); nothing to suggest", err=True)
+        sys.exit(1)
+    sg = Suggester(res, rs, rs.glob.root, max_topics or MAX_TOPICS)
+    drafts = sg.run()
+    if not drafts:
+        click.echo("No topics to suggest: rule files already cover these notes.")
+        return
+    notes = sg.notes
+    written = [(d, rules_dir / d.file, None) for d in drafts] if dry_run else write(drafts, rules_dir, sg.cards,
+                                                                                    notes)
+    for d, path, ok in written:
+        sample = ", ".join(list(dict.fromkeys(sg.cards[i].term for i in d.cards))[:6])
+        where = "" if ok is None else (f"→ wrote {path}" if ok else f"→ {path} exists, not written")
+        click.secho(f"{d.name}  ({len(d.cards)} cards, {len(d.notes)} notes)  {where}", bold=True)
+        click.echo(f"    e.g. {sample}")
+    covered = sum(len(d.cards) for d in drafts)
+    click.echo(f"{len(drafts)} topic(s) for {covered} of {res.n_cards} cards"
+               + ("" if dry_run else f"; check them with `cards rules check {' '.join(map(str, paths))}`"))

@@ -28,7 +28,8 @@ from .dedupe import Aliases, explanations_of, group_cards, merge_group
 from .extract import Settings, extract_text
 from .models import Card, Rejection, Source, term_key, validate
 from .notes import Note, Warning_, read_note, walk
-from .rules import NoteInfo, RuleSet, folders_of, topic_of
+from .rules import NoteInfo, RuleSet, claim_on, folders_of, reason_of, with_title
+from .topics import UNPLACED, Placer, starter_votes
 
 LEGACY_GUID_NAMESPACE = "cards-term-v1"  # cards 0.1: one namespace for every export (see `legacy_guid`)
 GUID_SCHEME = "cards-term-v2"
@@ -136,13 +137,26 @@ def deck_name(root: str, deck: str) -> str:
 # A note's packed result (see `pack`) is
 #   (path, rel, root, title, date, tags, ok, cards, (n_rejections, pickled rejections), warnings).
 # Its meta, kept in the run state so unchanged notes need not be loaded, is
-#   (path, rel, root, title, date, tags, ok, warnings, n_cards, n_rejections).
-# A group is  (members, claims, card, rejection, ident):  members are (note key, card index) in
-# order, `card` the finished card  (term, aliases, topic, deck, topic_reason, tags, guid, explanations)
-# or None when a topic rule dropped it, then `rejection` says why; `ident` names the card's content.
+#   (path, rel, root, title, date, tags, ok, warnings, n_cards, n_rejections, title evidence),
+# the last what the note's title says about its topic (see `title_evidence`).
+# A group is  (members, claims, card, rejection, ident, evidence):  members are (note key, card index)
+# in order, `card` the finished card  (term, aliases, topic, deck, topic_reason, tags, guid, explanations)
+# or None when a topic rule dropped it, then `rejection` says why; `ident` names the card's content;
+# `evidence` is what places it: (rule topic, ()) when a rule file claims it, else ("", the starter
+# topics it points to) and the card is placed by `topics.Placer` after every group is known.
 
-def _meta(p: tuple) -> tuple:
-    return (*p[:7], p[9], len(p[7]), p[8][0])
+def _meta(p: tuple, rules: RuleSet) -> tuple:
+    return (*p[:7], p[9], len(p[7]), p[8][0], title_evidence(p[3], rules))
+
+
+def title_evidence(title: str, rules: RuleSet) -> tuple:
+    """What a note's title says about its topic, as a card's evidence: (rule topic, ()) or ("", starter topics)."""
+    if not title:
+        return ("", ())
+    claim = claim_on(title, [], [[title]], rules, [])
+    if claim is not None:
+        return (claim[0].name, ())
+    return ("", starter_votes(title, [], [[title]], []) if "starter" in rules.glob.defaults else ())
 
 
 def _rejection(t: tuple) -> Rejection:
@@ -169,7 +183,7 @@ def _head(group: tuple) -> tuple:
     card = group[2]
     if card is None or isinstance(card[7], str):
         return group
-    return (group[0], group[1], (*card[:7], "\x00".join(source_paths(card))), group[3], group[4])
+    return (group[0], group[1], (*card[:7], "\x00".join(source_paths(card))), *group[3:])
 
 
 def _card(t: tuple) -> Card:
@@ -182,11 +196,12 @@ def _card(t: tuple) -> Card:
 class _Finisher:
     """Turns merged cards into finished groups: topic, deck, tags, GUID, or a topic rule's rejection."""
 
-    def __init__(self, rules: RuleSet, root: str, info_by_path: dict[str, tuple[list[str], str]]):
+    def __init__(self, rules: RuleSet, root: str, info_by_path: dict[str, tuple]):
         self.rules, self.root, self.info = rules, root, info_by_path
         self.aliases = Aliases(rules.alias_groups)
         self.fallback = rules.glob.fallback_topic
         self.namespace = rules.glob.guid_namespace(root)
+        self.starters = "starter" in rules.glob.defaults
         self.stop = {id(t): {term_key(s) for s in t.rules.stop_terms} for t in rules.topics}
 
     def groups(self, items: list[tuple[str, int, tuple]], jobs: int | None = 1) -> list[tuple]:
@@ -200,31 +215,39 @@ class _Finisher:
 
         def one(idx: list[int]) -> tuple:
             term, names, expl = merge_group([items[i][2] for i in idx], self.aliases)
-            card, rejection = self.finish(term, names, expl)
+            card, rejection, evidence = self.finish(term, names, expl)
             ident = hashlib.blake2b(repr(card).encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
-            return card, rejection, ident
+            return card, rejection, ident, evidence
 
         done = forked_map(one, idx_groups, jobs, weight=lambda idx: 3 + len(idx))  # a group's cost: ~3 cards
         return [(tuple((items[i][0], items[i][1]) for i in idx),
                  tuple(dict.fromkeys(k for i in idx for k in claims[i])), *d) for idx, d in zip(idx_groups, done)]
 
-    def finish(self, term: str, names: list[str], expl: list[tuple]) -> tuple[tuple | None, tuple | None]:
+    def finish(self, term: str, names: list[str], expl: list[tuple]) -> tuple[tuple | None, tuple | None, tuple]:
+        """The finished card (or the rejection a topic rule makes of it) and the evidence that places it."""
         infos = [NoteInfo(tags=i[0], path=i[1]) for i in (self.info.get(e[1]) for e in expl) if i is not None]
-        topic, reason = topic_of(term, names, [e[3] for e in expl], self.rules, infos)
-        tname = topic.name if topic else self.fallback
-        deck = deck_name(self.root, topic.deck if topic else self.fallback)
+        contexts = [with_title(e[5], e[3]) for e in expl]  # a heading path starts at its note's title
+        claim = claim_on(term, names, contexts, self.rules, infos)
+        topic = claim[0] if claim else None
+        if topic is None:  # placed later, with its note (see topics.py); the topic tag is added then
+            tname, deck, reason = self.fallback, deck_name(self.root, self.fallback), UNPLACED
+            evidence = ("", starter_votes(term, names, contexts, infos) if self.starters else ())
+        else:
+            tname, deck, reason = topic.name, deck_name(self.root, topic.deck), reason_of(topic, claim[2])
+            evidence = (topic.name, ())
         first = expl[0]
         if topic is not None:
             stop = self.stop[id(topic)]
             if term_key(term) in stop or any(term_key(a) in stop for a in names):
                 return None, (term, "\n\n".join(e[0] for e in expl)[:300], "topic stop-term",
-                              f"listed in {topic.path}", first[4], first[1], first[2])
+                              f"listed in {topic.path}", first[4], first[1], first[2]), evidence
             off = set(topic.rules.disable)
             if off:
                 kept = [e for e in expl if e[4] not in off]
                 if not kept:
                     return None, (term, "\n\n".join(e[0] for e in expl)[:300], "pattern off",
-                                  f"{first[4]} is switched off in {topic.path}", first[4], first[1], first[2])
+                                  f"{first[4]} is switched off in {topic.path}", first[4], first[1], first[2]), \
+                        evidence
                 expl = kept
         tags: list[str] = []
         for e in expl:
@@ -235,9 +258,11 @@ class _Finisher:
             folders = folders_of(i[1])
             if folders:
                 tags.append(anki_tag("folder::" + "::".join(folders)))
-        tags.append(anki_tag("topic::" + tname))
+        if topic is not None:
+            tags.append(anki_tag("topic::" + tname))
         tags = sorted({t for t in tags if t})
-        return (term, names, tname, deck, reason, tags, guid_for_term(term_key(term), self.namespace), expl), None
+        return (term, names, tname, deck, reason, tags, guid_for_term(term_key(term), self.namespace), expl), None, \
+            evidence
 
 
 class Result:
@@ -297,7 +322,7 @@ def _assemble(keys: list[str], metas: dict[str, tuple], fetch, rules: RuleSet, r
     `prev_groups` were made from exactly the notes in `known`; `fetch(keys)` returns packed
     note results by key (from memory, the cache, or by processing the notes)."""
     pos = {k: i for i, k in enumerate(keys)}
-    info_by_path = {m[0]: (m[5], m[1]) for m in (metas[k] for k in keys)}
+    info_by_path = note_infos(keys, metas)
     fin = _Finisher(rules, root, info_by_path)
     added = [k for k in keys if k not in known]
     removed = known - pos.keys()
@@ -329,14 +354,25 @@ def _assemble(keys: list[str], metas: dict[str, tuple], fetch, rules: RuleSet, r
     return groups, results, warnings, n_cards - len(groups), n_rej
 
 
+def note_infos(keys: list[str], metas: dict[str, tuple]) -> dict[str, tuple[list[str], str, str, tuple]]:
+    """note path → (tags, path inside its folder, title, title evidence): what topics look at besides the cards."""
+    return {m[0]: (m[5], m[1], m[3], m[10]) for m in (metas[k] for k in keys)}
+
+
+def place(groups: list[tuple], keys: list[str], metas: dict[str, tuple], rules: RuleSet, root: str) -> list[tuple]:
+    """The groups with the cards no rule file claims placed by the defaults (see topics.py)."""
+    return Placer(rules, root).place(groups, note_infos(keys, metas))
+
+
 def finish(results: list[NoteResult], rules: RuleSet, root: str) -> Result:
     """Merge, assign topics, tags and GUIDs. Deterministic for the same inputs."""
     packed = {f"~{i}": pack(r) for i, r in enumerate(results)}
     keys = list(packed)
-    metas = {k: _meta(p) for k, p in packed.items()}
+    metas = {k: _meta(p, rules) for k, p in packed.items()}
     groups, notes, warnings, merged, n_rej = _assemble(keys, metas, lambda ks: {k: packed[k] for k in ks},
                                                        rules, root, [], set())
-    return Result(groups, notes, warnings, merged, n_rej, lambda: [r for k in keys for r in _rejections_in(packed[k])])
+    return Result(place(groups, keys, metas, rules, root), notes, warnings, merged, n_rej,
+                  lambda: [r for k in keys for r in _rejections_in(packed[k])])
 
 
 def collect(paths: list[Path]) -> tuple[list[tuple[str, str, str]], list[Warning_]]:
@@ -427,8 +463,10 @@ def build(paths: list[Path], rules: RuleSet, root: str | None = None, jobs: int 
         progress(sum(1 for k in keys if k in known))
     metas = {k: known_metas[k] for k in keys if k in known}
     for k, t in fetch([k for k in keys if k not in known], report=True).items():
-        metas[k] = _meta(t)
+        metas[k] = _meta(t, rules)
     groups, notes, warnings, merged, n_rej = _assemble(keys, metas, fetch, rules, root, prev["groups"], known, jobs)
+    if keys != prev["keys"]:  # else every group is the previous run's, placed for exactly these notes and rules
+        groups = place(groups, keys, metas, rules, root)
     cacheable = cache is not None and all(hashed)
     if cacheable and (keys != prev["keys"] or n_read >= STATE_RESAVE_READS):
         cache.put_many("card", [("c:" + g[4], pickle.dumps(g[2][7], protocol=pickle.HIGHEST_PROTOCOL))
@@ -456,7 +494,7 @@ def build(paths: list[Path], rules: RuleSet, root: str | None = None, jobs: int 
             if isinstance(card[7], str):
                 expl = got.get("c:" + g[4])
                 if not isinstance(expl, list):  # missing or unreadable: merge the group again from its notes
-                    fin = fin or _Finisher(rules, root, {m[0]: (m[5], m[1]) for m in metas.values()})
+                    fin = fin or _Finisher(rules, root, note_infos(list(metas), metas))
                     notes_ = fetch(sorted({k for k, _ in g[0]}))
                     expl = fin.groups([(k, ci, notes_[k][7][ci]) for k, ci in g[0]])[0][2][7]
                 card = (*card[:7], expl)

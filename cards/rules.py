@@ -16,7 +16,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import regex
 import yaml
@@ -29,6 +29,10 @@ GLOBAL_FILE = "_global.yaml"
 FALLBACK_TOPIC = "Unsorted"
 DEFAULT_ROOT = "Study Notes"
 REGEX_TIMEOUT = 0.05  # seconds a user regex may spend on one line
+# What decides the topic of a card no rule file claims, in this order (`defaults:` in _global.yaml)
+DEFAULT_SOURCES = ("note", "folder", "front-matter", "starter")
+# The first line `cards rules suggest` writes into a drafted file; while it is there, the file counts as a suggestion
+DRAFT_MARK = "# Drafted by `cards rules suggest`"
 
 
 def deck_key(name: str) -> str:
@@ -120,7 +124,13 @@ class GlobalRules(_Strict):
     """Settings that hold for every topic (`rules/_global.yaml`)."""
 
     root: str = Field(default=DEFAULT_ROOT, description="the root deck name (`--name` overrides it)")
-    fallback_topic: str = Field(default=FALLBACK_TOPIC, description="topic for cards no rule file claims")
+    fallback_topic: str = Field(default=FALLBACK_TOPIC, description="topic for cards nothing else places")
+    defaults: list[Literal["note", "folder", "front-matter", "starter"]] = Field(
+        default_factory=lambda: list(DEFAULT_SOURCES),
+        description="what places a card no rule file claims, tried in this order: `note` (the topic the rule files "
+                    "give most of its note's cards), `folder` (the note's subject folder), `front-matter` (categories, "
+                    "then tags), `starter` (the starter topics that come with cards); [] sends such cards to "
+                    "fallback_topic")
     aliases: list[list[str]] = Field(default_factory=list)
     stop_terms: list[str] = Field(default_factory=list)
     patterns: list[PatternSpec] = Field(default_factory=list)
@@ -179,6 +189,7 @@ class Topic:
     path: str
     rules: TopicRules
     term_rx: list = field(default_factory=list)
+    drafted: bool = False  # written by `cards rules suggest` and not yet taken over (its first line is DRAFT_MARK)
     # precomputed once: keyword key → keyword, keyword word → keyword, and the folded heading words / tags
     term_keys: dict[str, str] = field(default_factory=dict)
     term_words: dict[str, str] = field(default_factory=dict)
@@ -200,6 +211,13 @@ class RuleSet:
     glob: GlobalRules = field(default_factory=GlobalRules)
     files: list[str] = field(default_factory=list)
     digest: str = "none"
+    _index: "TopicIndex | None" = field(default=None, repr=False, compare=False)
+
+    @property
+    def index(self) -> "TopicIndex":
+        if self._index is None or self._index.topics is not self.topics:
+            self._index = TopicIndex(self.topics)
+        return self._index
 
     @property
     def alias_groups(self) -> list[list[str]]:
@@ -252,22 +270,41 @@ def _line_of(node: yaml.Node | None, loc: tuple) -> int | None:
     return line
 
 
-def _load_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
+def _read(path: Path) -> str:
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        return path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise RuleError(str(path), f"cannot read: {exc}") from None
+
+
+_FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when PyYAML has it: ten times quicker
+
+
+def _load_yaml(path: Path, text: str | None = None) -> tuple[Any, str]:
+    """The file's data, and its text (to find the line of a field at fault only when one is)."""
+    if text is None:
+        text = _read(path)
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        try:
+            data = yaml.load(text, Loader=_FAST_LOADER)
+        except yaml.YAMLError:
+            data = yaml.safe_load(text)  # the pure-Python parser words the problem as the messages document
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise RuleError(str(path), f"not valid YAML: {problem}", mark.line + 1 if mark else None) from None
-    return data, node
+    return data, text
 
 
-def _validate(model: type[BaseModel], data: Any, node, path: Path) -> BaseModel:
+def _node(text: str) -> yaml.Node | None:
+    """The file's node tree (positions of keys and items), composed only to report a problem."""
+    try:
+        return yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return None
+
+
+def _validate(model: type[BaseModel], data: Any, text: str, path: Path) -> BaseModel:
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -282,7 +319,7 @@ def _validate(model: type[BaseModel], data: Any, node, path: Path) -> BaseModel:
         if err.get("type") == "extra_forbidden":
             allowed = ", ".join(sorted(_fields_at(model, loc[:-1])))
             msg = f"unknown field (allowed here: {allowed})"
-        raise RuleError(str(path), msg, _line_of(node, loc), field_name) from None
+        raise RuleError(str(path), msg, _line_of(_node(text), loc), field_name) from None
 
 
 def _fields_at(model: type[BaseModel], loc: tuple) -> list[str]:
@@ -313,20 +350,23 @@ def load_rules(folder: Path | None) -> RuleSet:
     names: dict[str, str] = {}
     h = hashlib.sha256()
     for p in files:
-        data, node = _load_yaml(p)
-        h.update(p.name.encode() + b"\0" + json.dumps(data, sort_keys=True, default=str).encode())
+        text = _read(p)
+        data, _ = _load_yaml(p, text)
+        h.update(p.name.encode() + b"\0" + json.dumps(data, sort_keys=True, default=str).encode()
+                 + (b"\0drafted" if text.startswith(DRAFT_MARK) else b""))
         if p.name == GLOBAL_FILE:
-            rs.glob = _validate(GlobalRules, data, node, p)  # type: ignore[assignment]
+            rs.glob = _validate(GlobalRules, data, text, p)  # type: ignore[assignment]
             continue
-        tr: TopicRules = _validate(TopicRules, data, node, p)  # type: ignore[assignment]
+        tr: TopicRules = _validate(TopicRules, data, text, p)  # type: ignore[assignment]
         name = tr.topic or p.stem.replace("_", " ").replace("-", " ").strip().title()
         key = term_key(name)
         if key in names:
             raise RuleError(str(p), f"topic {name!r} is already defined in {names[key]}",
-                            _line_of(node, ("topic",)), "topic")
+                            _line_of(_node(text), ("topic",)), "topic")
         names[key] = str(p)
         rx = [regex.compile(r) for r in tr.match.term_regex]
-        topics.append(Topic(name=name, deck=tr.deck or name, path=str(p), rules=tr, term_rx=rx))
+        topics.append(Topic(name=name, deck=tr.deck or name, path=str(p), rules=tr, term_rx=rx,
+                            drafted=text.startswith(DRAFT_MARK)))
     rs.topics = topics
     rs.files = [str(p) for p in files]
     rs.digest = h.hexdigest()[:16]
@@ -343,8 +383,8 @@ def check_rules(folder: Path) -> list[RuleError]:
         return [RuleError(str(folder), "rules folder not found")]
     for p in files:
         try:
-            data, node = _load_yaml(p)
-            _validate(GlobalRules if p.name == GLOBAL_FILE else TopicRules, data, node, p)
+            data, text = _load_yaml(p)
+            _validate(GlobalRules if p.name == GLOBAL_FILE else TopicRules, data, text, p)
         except RuleError as exc:
             errors.append(exc)
     if not errors:
@@ -406,60 +446,157 @@ def folders_of(rel_path: str) -> tuple[str, ...]:
     return Path(rel_path).parts[:-1]
 
 
-def _claim(topic: Topic, facts: _CardFacts, infos: list[NoteInfo]) -> tuple[int, str] | None:
-    m = topic.rules.match
-    names, keys, words = facts.names, facts.keys, facts.words
-    best: tuple[int, str] | None = None
+class TopicIndex:
+    """Every topic's strongest claim on a card, in one pass over the card instead of one per topic.
 
-    def offer(kind: str, what: str) -> None:
-        nonlocal best
-        cand = (_RANK[kind], f"{kind} {what!r}")
-        if best is None or cand[0] > best[0]:
-            best = cand
+    The claims are those `topic_of` compares: per topic the strongest kind of evidence, and at
+    equal strength the first found (term, then its aliases; keywords, headings, tags and folder
+    patterns in the order the rule file lists them). What a card shares with other cards (its
+    heading path, its notes' tags and paths) is looked up once per distinct value."""
 
-    for k in keys:
-        if k in topic.term_keys:
-            offer("term", topic.term_keys[k])
-    if best is None or best[0] < _RANK["term word"]:
-        for w in words:
-            if w in topic.term_words and topic.term_keys.get(term_key(w)) is None:
-                offer("term word", topic.term_words[w])
-    for rx in topic.term_rx:
-        if any(rx.search(n, timeout=REGEX_TIMEOUT) for n in names):
-            offer("term regex", rx.pattern)
-    if topic.headings and facts.heads:
-        for w, wf in topic.headings:
-            if (any(wf in h for h in facts.heads) if "\0" in wf else wf in facts.heads_text):
-                offer("heading", w)
-    if m.tags:
-        for i in infos:
-            for t in i.tags:
-                if term_key(t) in topic.tag_keys:
-                    offer("tag", topic.tag_keys[term_key(t)])
-    for pat in m.folders:
-        for i in infos:
-            folders = folders_of(i.path)
-            if fnmatch.fnmatch(i.path, pat) or any(fnmatch.fnmatch(f, pat) for f in folders):
-                offer("folder", pat)
-    return best
+    def __init__(self, topics: list[Topic]):
+        self.topics = topics
+        self.keys: dict[str, list[tuple[int, str]]] = {}
+        self.words: dict[str, list[tuple[int, str]]] = {}
+        self.rx: list[tuple[int, Any]] = []
+        self.heads: list[tuple[int, str, str]] = []
+        self.tags: dict[str, list[tuple[int, str]]] = {}
+        for ti, t in enumerate(topics):
+            for k, kw in t.term_keys.items():
+                self.keys.setdefault(k, []).append((ti, kw))
+            for w, kw in t.term_words.items():
+                self.words.setdefault(w, []).append((ti, kw))
+            self.rx += [(ti, rx) for rx in t.term_rx]
+            self.heads += [(ti, w, wf) for w, wf in t.headings]
+            for k, tag in t.tag_keys.items():
+                self.tags.setdefault(k, []).append((ti, tag))
+        self.folder_pats = [(ti, pat) for ti, t in enumerate(topics) for pat in t.rules.match.folders]
+        self._by_heads: dict[str, dict[int, str]] = {}
+        self._by_tags: dict[tuple, dict[int, str]] = {}
+        self._by_paths: dict[tuple, dict[int, str]] = {}
+
+    def claims(self, facts: "_CardFacts", infos: list[NoteInfo]) -> dict[int, tuple[int, str]]:
+        """topic index → (rank, what) of that topic's strongest claim; topics with no claim are absent."""
+        best: dict[int, tuple[int, str]] = {}
+        for k in facts.keys:
+            for ti, kw in self.keys.get(k, ()):
+                if ti not in best:
+                    best[ti] = (_RANK["term"], f"term {kw!r}")
+        for w in facts.words:
+            for ti, kw in self.words.get(w, ()):
+                if ti not in best:
+                    best[ti] = (_RANK["term word"], f"term word {kw!r}")
+        void: list[int] = []
+        for ti, rx in self.rx:
+            if ti in best and best[ti][0] >= _RANK["term regex"]:
+                continue
+            try:
+                if any(rx.search(n, timeout=REGEX_TIMEOUT) for n in facts.names):
+                    best[ti] = (_RANK["term regex"], f"term regex {rx.pattern!r}")
+            except TimeoutError:  # a runaway user regex voids its topic's claim on this card
+                void.append(ti)
+        for part, rank in ((self._heading_claims(facts), "heading"), (self._tag_claims(infos), "tag"),
+                           (self._folder_claims(infos), "folder")):
+            for ti, what in part.items():
+                if ti not in best:
+                    best[ti] = (_RANK[rank], f"{rank} {what!r}")
+        for ti in void:
+            best.pop(ti, None)
+        return best
+
+    def keywords(self, facts: "_CardFacts") -> dict[int, str]:
+        """topic index → the `terms` keyword its claim on the card rests on, for topics that claim the card by
+        one (the whole term, else a word of it)."""
+        got: dict[int, str] = {}
+        for k in facts.keys:
+            for ti, kw in self.keys.get(k, ()):
+                got.setdefault(ti, kw)
+        for w in facts.words:
+            for ti, kw in self.words.get(w, ()):
+                got.setdefault(ti, kw)
+        return got
+
+    def _heading_claims(self, facts: "_CardFacts") -> dict[int, str]:
+        if not self.heads or not facts.heads:
+            return {}
+        got = self._by_heads.get(facts.heads_text)
+        if got is None:
+            got = {}
+            for ti, w, wf in self.heads:
+                if ti not in got and (any(wf in h for h in facts.heads) if "\0" in wf else wf in facts.heads_text):
+                    got[ti] = w
+            if len(self._by_heads) > 65536:
+                self._by_heads.clear()
+            self._by_heads[facts.heads_text] = got
+        return got
+
+    def _tag_claims(self, infos: list[NoteInfo]) -> dict[int, str]:
+        if not self.tags or not infos:
+            return {}
+        key = tuple(tuple(i.tags) for i in infos)
+        got = self._by_tags.get(key)
+        if got is None:
+            got = {}
+            for i in infos:
+                for t in i.tags:
+                    for ti, tag in self.tags.get(term_key(t), ()):
+                        got.setdefault(ti, tag)
+            if len(self._by_tags) > 65536:
+                self._by_tags.clear()
+            self._by_tags[key] = got
+        return got
+
+    def _folder_claims(self, infos: list[NoteInfo]) -> dict[int, str]:
+        if not self.folder_pats or not infos:
+            return {}
+        key = tuple(i.path for i in infos)
+        got = self._by_paths.get(key)
+        if got is None:
+            got = {}
+            for ti, pat in self.folder_pats:
+                if ti not in got and any(fnmatch.fnmatch(i.path, pat) or any(fnmatch.fnmatch(f, pat)
+                                                                            for f in folders_of(i.path))
+                                         for i in infos):
+                    got[ti] = pat
+            if len(self._by_paths) > 65536:
+                self._by_paths.clear()
+            self._by_paths[key] = got
+        return got
+
+
+def with_title(title: str, context: list[str]) -> list[str]:
+    """A card's heading path as topics see it: the note's title first (unless its first heading already is)."""
+    if not title or (context and context[0] == title):
+        return list(context)
+    return [title, *context]
+
+
+def claim_on(term: str, aliases: list[str], contexts: list[list[str]], rs: RuleSet,
+             infos: list[NoteInfo]) -> tuple[Topic, int, str] | None:
+    """The rule topic that claims a card, the strength of its claim (a `_RANK` value) and what it matched."""
+    if not rs.topics:
+        return None
+    claims = rs.index.claims(_CardFacts.of(term, aliases, contexts), infos)
+    best: tuple[tuple, int] | None = None
+    for ti in sorted(claims):
+        score = (rs.topics[ti].rules.priority, claims[ti][0])
+        if best is None or score > best[0]:  # ties keep the first topic in file-name order
+            best = (score, ti)
+    if best is None:
+        return None
+    return rs.topics[best[1]], claims[best[1]][0], claims[best[1]][1]
+
+
+def reason_of(topic: Topic, what: str) -> str:
+    """`optimization.yaml: term 'SGD'`; a file `cards rules suggest` drafted says so."""
+    return f"{'suggested ' if topic.drafted else ''}{Path(topic.path).name}: {what}"
 
 
 def topic_of(term: str, aliases: list[str], contexts: list[list[str]], rs: RuleSet,
              infos: list[NoteInfo]) -> tuple[Topic | None, str]:
     """The topic for a card (its names and the contexts of its explanations) and why;
-    (None, reason) means the fallback topic."""
-    best: tuple[tuple, Topic, str] | None = None
-    facts = _CardFacts.of(term, aliases, contexts)
-    for t in rs.topics:
-        try:
-            c = _claim(t, facts, infos)
-        except TimeoutError:
-            c = None
-        if c is None:
-            continue
-        score = (t.rules.priority, c[0])
-        if best is None or score > best[0]:  # ties keep the first topic in file-name order
-            best = (score, t, f"{Path(t.path).name}: {c[1]}")
-    if best is None:
+    (None, reason) means no rule file claims it."""
+    got = claim_on(term, aliases, contexts, rs, infos)
+    if got is None:
         return None, "no rule file claims it"
-    return best[1], best[2]
+    return got[0], reason_of(got[0], got[2])

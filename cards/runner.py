@@ -65,7 +65,7 @@ def note_keys(files: list[tuple[str, str, str]], rules_digest: str,
     keys: list[str | None] = []
     stats: dict[str, tuple] = {}
     read = 0
-    for path, _rel, _root in files:
+    for path, rel, root in files:
         try:
             st = os.stat(path)
             sig = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
@@ -73,8 +73,8 @@ def note_keys(files: list[tuple[str, str, str]], rules_digest: str,
             if isinstance(old, tuple) and len(old) == 2 and old[0] == sig:
                 key = old[1]
             else:
-                with open(path, "rb") as fh:
-                    key = _cache_key(path, fh.read(), rules_digest)
+                with open(path, "rb") as fh:  # the folder it was found in too: the result holds its relative path
+                    key = _cache_key(f"{path}\0{rel}\0{root}", fh.read(), rules_digest)
                 read += 1
         except OSError:
             keys.append(None)

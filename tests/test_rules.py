@@ -36,9 +36,14 @@ def write(folder: Path, files: dict[str, str]) -> Path:
 
 
 def decks_for(tmp_path: Path, rules: dict[str, str], note: str = NOTE, note_name: str = "nlp/day1.md"):
+    """Decks of the note's cards under these rule files alone: the defaults that place what no rule file
+    claims are switched off unless the files set `defaults:` themselves (they have their own tests)."""
     vault = tmp_path / "vault"
     (vault / Path(note_name).parent).mkdir(parents=True, exist_ok=True)
     (vault / note_name).write_text(note, encoding="utf-8")
+    rules = dict(rules)
+    if "defaults:" not in rules.get("_global.yaml", ""):
+        rules["_global.yaml"] = rules.get("_global.yaml", "") + "\ndefaults: []\n"
     rs = load_rules(write(tmp_path / "rules", rules))
     res = build([vault], rs, root="R", jobs=1, cache_dir=None)
     return {c.term: c.deck for c in res.cards}, res
@@ -47,6 +52,11 @@ def decks_for(tmp_path: Path, rules: dict[str, str], note: str = NOTE, note_name
 # term keyword > term word > heading > tag > folder; priority first; fallback for the rest
 TABLE = [
     ({"opt.yaml": "match: {terms: [adam]}"}, {"Adam": "R::Opt", "Pooling": "R::Unsorted"}),
+    ({"kd.yaml": "match: {terms: [distillation]}"}, {"Knowledge distillation": "R::Kd", "KD": "R::Unsorted"}),
+    ({"a.yaml": "match: {terms: [knowledge distillation]}", "b.yaml": "match: {terms: [knowledge]}"},
+     {"Knowledge distillation": "R::A"}),  # the whole term beats one of its words, whatever the file order
+    ({"a.yaml": "match: {terms: [knowledge]}", "b.yaml": "match: {terms: [knowledge distillation]}"},
+     {"Knowledge distillation": "R::B"}),
     ({"opt.yaml": "match: {headings: [optimization]}"}, {"Adam": "R::Opt", "Warmup": "R::Opt", "Pooling": "R::Unsorted"}),
     ({"cv.yaml": "match: {tags: [vision]}"}, {"Adam": "R::Cv", "Tokenizer": "R::Cv"}),
     ({"nlp.yaml": "match: {folders: [nlp]}"}, {"Tokenizer": "R::Nlp", "Adam": "R::Nlp"}),
@@ -65,6 +75,14 @@ def test_topic_table(tmp_path, rules, expected):
     decks, _ = decks_for(tmp_path, rules)
     for term, deck in expected.items():
         assert decks[term] == deck, (term, decks)
+
+
+def test_a_keyword_matches_a_word_of_a_longer_term(tmp_path):
+    _, res = decks_for(tmp_path, {"kd.yaml": "match: {terms: [distillation, pool]}"})
+    kd = next(c for c in res.cards if c.term == "Knowledge distillation")
+    assert kd.topic_reason == "kd.yaml: term word 'distillation'"
+    pooling = next(c for c in res.cards if c.term == "Pooling")
+    assert pooling.topic == "Unsorted"  # a word, not a piece of one
 
 
 def test_assignment_is_deterministic_and_explained(tmp_path):
@@ -176,11 +194,16 @@ def test_rules_commands(tmp_path):
     load_rules(folder)  # the starter file is valid as written
     assert runner.invoke(main, ["rules", "new", "Computer Vision", "--rules", str(folder)]).exit_code == 2
     (folder / "computer-vision.yaml").write_text("topic: Computer Vision\nmatch: {terms: [pooling]}\n", encoding="utf-8")
-    (tmp_path / "n.md").write_text("- Pooling : 크기를 줄임\n- Adam : 적응형 학습률 옵티마이저\n", encoding="utf-8")
+    (tmp_path / "n.md").write_text("- Pooling : 크기를 줄임\n- Adam : 적응형 학습률 옵티마이저\n- SGD : 미니배치 경사 하강\n"
+                                   "- Momentum : 관성을 더한 경사 하강\n", encoding="utf-8")
     r = runner.invoke(main, ["rules", "check", str(tmp_path / "n.md"), "--rules", str(folder)])
     assert r.exit_code == 0
     assert "Pooling  ← computer-vision.yaml: term 'pooling'" in r.output
-    assert "Unsorted (fallback: no rule file claims these): 1 cards" in r.output
+    assert "Adam  ← starter topic 'Optimization'" in r.output  # no rule file claims it: a default places it
+    (folder / "_global.yaml").write_text("defaults: []\n", encoding="utf-8")
+    r = runner.invoke(main, ["rules", "check", str(tmp_path / "n.md"), "--rules", str(folder)])
+    assert "Unsorted (fallback: nothing places these): 3 cards" in r.output
+    (folder / "_global.yaml").unlink()
     r = runner.invoke(main, ["rules", "list", str(tmp_path / "n.md"), "--rules", str(folder)])
     assert "Computer Vision  → deck Computer Vision" in r.output and "1 cards" in r.output
     schema = json.loads(runner.invoke(main, ["rules", "schema"]).output)

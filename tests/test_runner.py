@@ -113,9 +113,11 @@ EDITS = [
 ]
 
 
-@pytest.mark.parametrize("seed", range(3))
-def test_incremental_runs_equal_runs_from_scratch(tmp_path, seed):
-    v, rs, cache = vault(tmp_path), load_rules(REPO / "rules"), tmp_path / "cache"
+@pytest.mark.parametrize("seed,rules", [(0, "repo"), (1, "repo"), (2, "repo"), (3, "none"), (4, "none")])
+def test_incremental_runs_equal_runs_from_scratch(tmp_path, seed, rules):
+    """With the repository's rule files, and with none (every card placed by the defaults)."""
+    v, cache = vault(tmp_path), tmp_path / "cache"
+    rs = load_rules(REPO / "rules") if rules == "repo" else load_rules(None)
     rng = random.Random(seed)
     build([v], rs, jobs=1, cache_dir=cache)
     for i in range(12):
@@ -276,3 +278,16 @@ def test_cache_keys_change_with_the_package_source(tmp_path):
     after = subprocess.run(probe, capture_output=True, text=True, env=env, cwd=tmp_path, check=True).stdout.split()
     assert before[0].split("+")[0] == after[0].split("+")[0]  # same version number
     assert before[0] != after[0] and before[1] != after[1]
+
+
+def test_a_note_read_from_another_folder_is_not_served_from_the_cache(tmp_path):
+    """A note's result holds its path inside the folder it was found in (folder tags, subject folders):
+    exporting a sub-folder, then its parent, must not reuse the first run's result for it."""
+    v, rs, cache = vault(tmp_path), load_rules(REPO / "rules"), tmp_path / "cache"
+    part = build([v / "part1"], rs, jobs=1, cache_dir=cache)
+    assert {n.rel for n in part.notes} and all("/" not in n.rel for n in part.notes)
+    whole = build([v], rs, jobs=1, cache_dir=cache)
+    assert {n.rel for n in whole.notes if n.path.startswith(str(v / "part1"))} == \
+        {f"part1/{n.rel}" for n in part.notes}
+    assert all("folder::part1" in c.tags for c in whole.cards if c.source.path.startswith(str(v / "part1")))
+    assert dump(whole) == dump(build([v], rs, jobs=1, cache_dir=None))
