@@ -235,7 +235,7 @@ class Placer:
             card = g[2]
             if card is None:
                 continue
-            path = card[7] if card[7].__class__ is str else card[7][0][1]  # pipeline.first_path
+            path = card[7].partition("\x00")[0] if card[7].__class__ is str else card[7][0][1]  # first_path
             n_cards[path] += 1
             rule_name, votes = g[5]
             if rule_name:
@@ -318,7 +318,7 @@ class Placer:
             card = g[2]
             if card is None or g[5][0]:
                 continue
-            path = card[7] if card[7].__class__ is str else card[7][0][1]  # pipeline.first_path
+            path = card[7].partition("\x00")[0] if card[7].__class__ is str else card[7][0][1]  # first_path
             tname, deck, reason, topic_tag = decided.get(path) or for_note(path)
             if card[4] == reason and card[2] == tname and card[3] == deck:
                 continue  # placed so by an earlier run (a group reused from the run state)
