@@ -123,10 +123,10 @@ _URL = re.compile(r"(?:https?|ftp)://|www\.", re.I)
 _SYMBOLS = re.compile(r"[^\w\s&+#.-]")
 _LETTER = re.compile(r"[^\W\d_]")
 _WORD_CHAR = re.compile(r"[^\W_]")
-_PARENTHESISED = re.compile(r"\([^)]*\)|（[^）]*）")
+_PARENTHESISED = re.compile(r"\([^()]*\)|（[^（）]*）")
 _AMOUNT_WITH_UNIT = re.compile(r"^[\d.,~\-]+\s*[^\W\d_]{0,4}$")
 _SLASH = re.compile(r"\s*/\s*")
-_LINKS_ONLY = re.compile(r"!?\[\[[^\]]*\]\]|!?\[[^\]]*\]\([^)]*\)|\[\^[^\]]*\]|https?://\S+|\([a-z0-9 ,]*\)|"
+_LINKS_ONLY = re.compile(r"!?\[\[[^\]\[]*\]\]|!?\[[^\]\[]*\]\([^()\n]*\)|\[\^[^\]\[]*\]|https?://\S+|\([a-z0-9 ,]*\)|"
                          r"\b(?:and|et al|etc)\b|[,;.\s]+", re.I)
 _VALUE_FIRST = re.compile(r"^[-+]?\d+(?:[.,]\d+)?%?(?:,|\s*$|\s*(?:~|-|to|이상|이하|정도)\s)")
 _COMPARISON = re.compile(r"\s(?:<|>|<=|>=)\s|[≤≥]")
@@ -230,6 +230,8 @@ def sentence_like(term: str) -> bool:
 def term_problem(term: str, extra_stop: frozenset[str] = frozenset()) -> str | None:
     """Why `term` cannot be a card's front, or None when it reads as a short noun phrase."""
     t = term.strip()
+    if len(t) > 300:
+        return "too long"  # before any pattern looks at it: no term is this long
     if not t or not term_key(t):
         return "no letters"
     if not _LETTER.search(t):

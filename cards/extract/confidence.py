@@ -52,8 +52,8 @@ _PERSONAL = re.compile(r"(?:^|\s)(?:나는|내가|나도|저는|제가|우리|�
                        r"해서$|해봐야|해보자|같다\.?$|ㅋㅋ|ㅎㅎ|ㅠ|!!)", re.M)
 _TODO_END = re.compile(r"(?:하기|보기|되기|쓰기|읽기|만들기|정리하기|작성하기|도전하기|할 것|할것|해야함|해야 함|예정)\s*[.!]?$")
 _URL = re.compile(r"https?://|www\.", re.I)
-_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)|!\[\[[^\]]*\]\]|<img\b", re.I)
-_LINKISH = re.compile(r"\[\[[^\]]*\]\]|!?\[[^\]]*\]\([^)]*\)|\[[^\]]*\]\[[^\]]*\]|https?://\S+|<[^>]+>")
+_IMAGE = re.compile(r"!\[[^\]\[]*\]\([^()\n]*\)|!\[\[[^\]\[]*\]\]|<img\b", re.I)
+_LINKISH = re.compile(r"\[\[[^\]\[]*\]\]|!?\[[^\]\[]*\]\([^()\n]*\)|\[[^\]\[]*\]\[[^\]\[]*\]|https?://\S+|<[^<>]+>")
 _EN_VERB = re.compile(
     r"^(?:[a-z]+(?:izes?|ises|ify|ifies)|is|are|was|were|has|have|had|bind|binds|make|"
     r"makes|take|takes|get|gets|use|uses|need|needs|show|shows|come|comes|include|includes|produce|produces|"

@@ -34,7 +34,7 @@ PATTERNS = [
 ]
 
 _SEP = re.compile(
-    r"(?=[\s:：;=\-–—>→⇒])(?:"  # every separator starts with a space or one of these: fail fast elsewhere
+    r"(?<!\s)(?=[\s:：;=\-–—>→⇒])(?:"  # at a space or one of these, and never inside a run of spaces
     r"(?P<colon>\s*(?<!:)[:：](?!:)\s*)"
     r"|(?P<semi>\s*;\s+|\s+;\s*)"
     r"|(?P<eq>\s+=\s+)"

@@ -20,7 +20,7 @@ from .text import HANGUL_SYLLABLE, clean_inline
 
 _CARD_MARK = re.compile(r"\[\[(?:card|flashcard|anki)\]\]|(?<!\S)#(?:card|flashcard|anki)\b", re.I)
 _PROPERTY = re.compile(r"^[A-Za-z][\w-]*::(?:\s|$)")  # Logseq / Dataview `key:: value` lines
-_SUMMARY = re.compile(r"<summary\b[^>]*>(.*?)</summary>", re.I | re.S)
+_SUMMARY = re.compile(r"<summary\b[^<>]*>(.{0,300}?)</summary>", re.I | re.S)
 _HTML_HEADING = re.compile(r"^<h([1-6])\b[^>]*>(.*?)</h\1>$", re.I | re.S)
 _CALLOUT = re.compile(r"^\[!(\w[\w-]*)\][+-]?\s*")  # Obsidian `> [!note] Title`
 _ASIDE_CALLOUTS = {"todo", "warning", "caution", "attention", "danger", "error", "bug", "failure", "fail", "missing",

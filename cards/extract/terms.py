@@ -28,7 +28,7 @@ _TASK_MARKER = regex.compile(r"^(?:(?:TODO|DONE|LATER|NOW|DOING|WAITING|CANCELED
                              r"\[#[A-C]\]\s*)+")
 _INNER_EMPH = re.compile(r"(\*\*|\*|__)(?=\S)([^*_]+?)(?<=\S)\1")
 _LEAD_CITATION = re.compile(r"^\([^()]*\b(?:1[89]|20)\d\d\b[^()]*\)\s+(?=\S)")
-_YEARS = re.compile(r"\s*[(（]\s*(?:1[89]|20)\d\d\s*(?:[~–-]\s*(?:(?:1[89]|20)\d\d)?\s*)?[)）]$")
+_YEARS = re.compile(r"(?<!\s)\s*[(（]\s*(?:1[89]|20)\d\d\s*(?:[~–-]\s*(?:(?:1[89]|20)\d\d)?\s*)?[)）]$")
 # A heading that introduces its subject: `X 개념` (the concept of X) is the card of X.
 _ABOUT_SUFFIX = re.compile(r"(?<=\S)(?:\s*의)?\s+(?:개념|기초|기본 개념|정의|기본|basics?|definition|concept)$", re.I)
 # Questions that name the term they answer: `X란?`, `X이란`, `X은 무엇인가?`, `What is X?`, `什么是 X`.
@@ -36,8 +36,9 @@ _Q_KO = regex.compile(r"^(?P<t>.+?)\s*(?:(?:이)?란\s*[?？]?|(?:이란|란|은
 _Q_EN = regex.compile(r"^(?:what\s+(?:is|are|was|were)|what['’]s|define|what\s+does)\s+(?:an?\s+|the\s+)?(?P<t>[^?,;]+?)"
                       r"(?:\s+(?:do|mean|stand for))?\s*(?:[?,;].*)?$", regex.I)
 _Q_ZH = regex.compile(r"^(?:什么是|何为|什麼是)\s*(?P<t>[^?？]+?)\s*[?？]?$")
-_PAREN_ALIAS = re.compile(r"^(?P<term>.+?)\s*[(（](?P<alias>[^()（）]{1,48})[)）]$")
-_INNER_PAREN = re.compile(r"^(?P<term>[^()（）]+?)\s*[(（](?P<alias>[^()（）]{1,48})[)）]\s*(?P<head>\S+(?:\s\S+)?)$")
+_PAREN_ALIAS = re.compile(r"^(?P<term>.*?\S)\s*[(（](?P<alias>[^()（）]{1,48})[)）]$")
+_INNER_PAREN = re.compile(r"^(?P<term>[^()（）]*?[^()（）\s])\s*[(（](?P<alias>[^()（）]{1,48})[)）]\s*(?P<head>\S+(?:\s\S+)?)$")
+MAX_TERM_TEXT = 300  # longer than any term: not parsed (term_problem calls it too long), so no regex sees it
 _ALIAS_BAD = re.compile(r"[=+<>^*/\\$]|^\s*(?:e\.g|ex|예|cf|i\.e)\b", re.I)
 _ALIAS_PART_BAD = re.compile(r"\b(?:1[89]|20)\d\d\b|^(?:in|on|of|for|with|by|from|at|to|the|a|an|see|via|and|or)\b|"
                              r"\s[-+*/^=]\s|등$|etc\.?$", re.I)
@@ -56,6 +57,8 @@ def parse_term(left: str) -> tuple[str, list[str]]:
 
 @lru_cache(maxsize=16384)
 def _parse_term(left: str) -> tuple[str, tuple[str, ...]]:
+    if len(left) > MAX_TERM_TEXT:
+        return left.strip(), ()
     t = NUMBERING.sub("", left.strip()).strip()
     t = TERM_NOISE.sub(" ", t).strip()  # `[[card]]`, `#card`, `((block ref))`
     t = _LEAD_SYMBOLS.sub("", t).strip()  # emoji, arrows, stars, check marks in front
@@ -98,6 +101,8 @@ def _parse_term(left: str) -> tuple[str, tuple[str, ...]]:
 def question_term(text: str) -> str:
     """The term a question heading or item asks about (`GLUE란?` → GLUE), or ""."""
     t = text.strip().strip("*_").strip()
+    if len(t) > MAX_TERM_TEXT:
+        return ""
     asks = t.endswith(("?", "？"))
     for rx in (_Q_EN, _Q_ZH, _Q_KO):
         m = rx.match(t)

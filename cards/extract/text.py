@@ -13,16 +13,17 @@ import re
 from functools import lru_cache
 
 HTML_COMMENT = re.compile(r"<!--.*?(?:-->|$)", re.S)
-IMG = re.compile(r"!\[\[[^\]]*\]\]|!\[[^\]]*\]\([^)]*\)")
-LINK = re.compile(r"(?<!!)\[([^\]]*)\]\([^)]*\)")
-WIKI = re.compile(r"\[\[(?:[^\]|]*\|)?([^\]]*)\]\]")
-TAG = re.compile(r"</?[A-Za-z][^>]*>")
+# No character class here runs past the opener of another: a line of 50,000 `[` or `<a` stays linear.
+IMG = re.compile(r"!\[\[[^\]\[]*\]\]|!\[[^\]\[]*\]\([^()\n]*\)")
+LINK = re.compile(r"(?<!!)\[([^\]\[]*)\]\([^()\n]*\)")
+WIKI = re.compile(r"\[\[(?:[^\]\[|]*\|)?([^\]\[]*)\]\]")
+TAG = re.compile(r"</?[A-Za-z][^<>]*>")
 URL = re.compile(r"(?:https?|ftp)://[^\s)>\]]+|www\.[^\s)>\]]+", re.I)
-CODE = re.compile(r"(`+)(.+?)\1")
-MATH = re.compile(r"\$\$.+?\$\$|\$[^$\s](?:[^$\n]*?[^$\s\\])?\$|\\\(.+?\\\)")
+CODE = re.compile(r"(?<!`)(`+)(?!`)(.+?)(?<!`)\1(?!`)")  # one start per run of backticks, a closer as long
+MATH = re.compile(r"\$\$.+?\$\$|\$[^$\s](?:[^$\n]*?[^$\s\\])?\$|\\\((?:[^\\\n]|\\(?![()]))+?\\\)")
 LETTER = re.compile(r"[^\W\d_]")
 HANGUL_SYLLABLE = re.compile(r"[\uac00-\ud7a3]")
-_NAV_LINK = re.compile(r"<a\s[^>]*href\s*=\s*[\"']#[^>]*>.*?</a>|\[[^\]]*\]\(#[^)]*\)", re.I | re.S)
+_NAV_LINK = re.compile(r"<a\s[^<>]*href\s*=\s*[\"']#[^<>]*>.{0,200}?</a>|\[[^\]\[]*\]\(#[^()\n]*\)", re.I | re.S)
 _SPACES = re.compile(r"[ \t]{2,}")
 _MASK_HINT = re.compile(r"[`$\\]|https?:|ftp:|www\.", re.I)
 _SOFT_HINT = re.compile(r"[<\[&]")
