@@ -14,6 +14,7 @@ import click
 
 from . import __version__
 from .models import card_to_json
+from .notes import display
 from .rules import RuleError, RuleSet, load_rules
 
 EXIT_OK, EXIT_NOTHING, EXIT_USAGE = 0, 1, 2
@@ -143,7 +144,7 @@ def extract(paths, rules_dir, jobs, no_cache, quiet, verbose, strict, fmt, expla
         w = csv.writer(buf)
         w.writerow(["term", "definition", "aliases", "deck", "tags", "path", "line", "rule", "guid"])
         for c in res.cards:
-            w.writerow([c.term, c.definition, "; ".join(c.aliases), c.deck, " ".join(c.tags), c.source.path,
+            w.writerow([c.term, c.definition, "; ".join(c.aliases), c.deck, " ".join(c.tags), display(c.source.path),
                         c.source.line, c.rule, c.guid])
         click.echo(buf.getvalue(), nl=False)
     else:
@@ -174,7 +175,7 @@ def _print_table(res, explain: bool) -> None:
             click.echo(f"  {c.term}{alias}: {_short(c.definition)}")
             if explain:
                 for e in c.explanations:
-                    click.echo(f"      {e.rule} {e.source.path}:{e.source.line}"
+                    click.echo(f"      {e.rule} {display(e.source.path)}:{e.source.line}"
                                f"{'  ' + ' > '.join(e.context) if e.context else ''}")
                 click.echo(f"      topic: {c.topic} ({c.topic_reason})")
     click.echo(f"{len(res.cards)} cards from {res.notes_read} notes; {res.merged} duplicates merged; "
@@ -190,7 +191,7 @@ def _print_rejections(res, err: bool) -> None:
     for r in res.rejections:
         rule = f" [{r.rule}]" if r.rule else ""
         detail = f" ({r.detail})" if r.detail else ""
-        click.echo(f"  {r.source.path}:{r.source.line}: {r.reason}{rule}: {r.term!r}{detail}", err=err)
+        click.echo(f"  {display(r.source.path)}:{r.source.line}: {r.reason}{rule}: {r.term!r}{detail}", err=err)
 
 
 @main.command()

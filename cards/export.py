@@ -32,7 +32,7 @@ from genanki.package import APKG_COL, APKG_SCHEMA
 from . import build_id
 from .dedupe import pack_card
 from .models import Card
-from .notes import Warning_
+from .notes import Warning_, display
 from .pipeline import first_path
 from .render import ImageResolver, definition_html, term_html
 
@@ -434,11 +434,12 @@ def note_link(note_path: str) -> str:
     real, vault = _vault_of_note(note_path)
     if vault is not None:
         rel = Path(real).relative_to(vault).with_suffix("").as_posix()
-        href = f"obsidian://open?vault={quote(vault.name, safe='')}&file={quote(rel, safe='')}"
+        href = (f"obsidian://open?vault={quote(vault.name, safe='', errors='surrogateescape')}"
+                f"&file={quote(rel, safe='', errors='surrogateescape')}")  # a name's raw bytes, as the OS has them
         return f'<a href="{_esc(href)}">Open in Obsidian</a>'
     # what Path.as_uri() gives for an absolute POSIX path, without building the Path
     uri = "file://" + quote_from_bytes(os.fsencode(real)) if os.name == "posix" else Path(real).as_uri()
-    return f'<a href="{_esc(uri)}">{_esc(os.path.basename(note_path))}</a>'
+    return f'<a href="{_esc(uri)}">{_esc(display(os.path.basename(note_path)))}</a>'
 
 
 def note_fields(card: Card, images: ImageResolver | None = None, reverse: bool = False,
@@ -464,7 +465,7 @@ def packed_fields(card: tuple, images: ImageResolver | None = None, reverse: boo
     sources = []
     for _text, path, line, context, _rule, title, date, *_ in expl:
         bits = [b for b in (title, date, " › ".join(context)) if b]
-        sources.append(_esc(" · ".join(bits + [f"{os.path.basename(path)}:{line}"])))
+        sources.append(_esc(" · ".join(bits + [f"{display(os.path.basename(path))}:{line}"])))
     first = expl[0]
     return {
         "Term": term_html(term),

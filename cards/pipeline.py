@@ -26,7 +26,7 @@ import genanki
 from .dedupe import Aliases, explanations_of, group_cards, merge_group
 from .extract import Settings, extract_text
 from .models import Card, Rejection, Source, term_key, validate
-from .notes import Note, Warning_, read_note, walk
+from .notes import Note, Warning_, display, read_capped, read_note, walk
 from .rules import NoteInfo, RuleSet, folders_of, topic_of
 
 GUID_NAMESPACE = "cards-term-v1"
@@ -65,9 +65,10 @@ def _rejections_in(p: tuple) -> list[tuple]:
     return pickle.loads(p[8][1])
 
 
-def process_note(path: str, rel: str, root: str, settings: Settings) -> NoteResult:
-    """Read and extract one note. Never raises: a failure becomes a warning naming the file."""
-    note, warns = read_note(Path(path), rel, root)
+def process_note(path: str, rel: str, root: str, settings: Settings, read: tuple | None = None) -> NoteResult:
+    """Read and extract one note (`read`: its bytes and stat, already read). Never raises: a failure becomes
+    a warning naming the file."""
+    note, warns = read_note(Path(path), rel, root, read)
     if note is None:
         return NoteResult(path, rel, root, warnings=warns, ok=False)
     try:
@@ -101,7 +102,7 @@ def process_text(note: Note, settings: Settings) -> NoteResult:
 @lru_cache(maxsize=8192)
 def anki_tag(text: str) -> str:
     """An Anki tag: no spaces (they separate tags), no quotes; `::` kept for hierarchy."""
-    t = re.sub(r"\s+", "_", text.strip())
+    t = re.sub(r"\s+", "_", display(text).strip())
     t = t.replace('"', "").replace("'", "")
     t = re.sub(r":{3,}", "::", t).strip(":")
     return t
@@ -364,10 +365,13 @@ def build(paths: list[Path], rules: RuleSet, root: str | None = None, jobs: int 
     prev = _load_state(cache.get_many([skey]).get(skey)) if cache is not None else None
     if not _valid_state(prev):
         prev = {"metas": {}, "groups": [], "keys": []}
+    made: list[Result] = []
+    read_now: dict[str, tuple] = {}  # what note_keys read and hashed, by path: parsed as it is, never read again
+    changed_during_run = False  # a note's bytes were not those its key was made from: keep no state
     if cache is not None:
         known_stats = prev.get("stats")
         hashed, stats, n_read = runner.note_keys(files, rules.digest,
-                                                 known_stats if isinstance(known_stats, dict) else None)
+                                                 known_stats if isinstance(known_stats, dict) else None, read_now)
     else:
         hashed, stats, n_read = [None] * len(files), {}, len(files)
     keys = [k or f"~{i}" for i, k in enumerate(hashed)]
@@ -378,21 +382,42 @@ def build(paths: list[Path], rules: RuleSet, root: str | None = None, jobs: int 
 
     def fetch(want: list[str], report: bool = False) -> dict[str, tuple]:
         """Packed results of these notes: already loaded, else cached, else processed now."""
+        nonlocal changed_during_run
         out = {k: loaded[k] for k in want if k in loaded}
         missing = [k for k in want if k not in out]
         if cache is not None and missing:
             for k, t in cache.get_objects([k for k in missing if not k.startswith("~")]).items():
                 if isinstance(t, tuple) and len(t) == 10:
                     out[k] = t
+                    read_now.pop(file_of[k][0], None)
             if progress and report:
                 progress(len(out))
         todo = [k for k in missing if k not in out]
+        reads, store_as = [], []
+        for k in todo:
+            path = file_of[k][0]
+            got = read_now.pop(path, None)
+            store_as.append(k)
+            if got is None and not k.startswith("~"):
+                # the key came from the file's signature: read it now and make sure it still is what the key says
+                try:
+                    got = read_capped(path)
+                except OSError:
+                    got = None  # process_note reports it
+                else:
+                    true = runner._cache_key(path, got[0], rules.digest)
+                    if true != k:
+                        changed_during_run = True
+                        store_as[-1] = true
+                        if made:  # asked for after the result was made: it no longer names its inputs
+                            made[0].run_key = None
+            reads.append(got)
         store = []
-        for k, blob in zip(todo, runner.run_notes([file_of[k] for k in todo], settings, jobs=jobs,
-                                                  progress=progress if report else None)):
+        for k, key, blob in zip(todo, store_as, runner.run_notes([file_of[k] for k in todo], settings, jobs=jobs,
+                                                                progress=progress if report else None, reads=reads)):
             out[k] = t = pickle.loads(blob)
             if t[6] and not k.startswith("~"):  # t[6]: the note was read; an unreadable one is retried
-                store.append((k, blob))
+                store.append((key, blob))
             if len(store) >= 256 and cache is not None:  # written in the background while the pool works on
                 cache.put_many("note", store)
                 store = []
@@ -407,8 +432,9 @@ def build(paths: list[Path], rules: RuleSet, root: str | None = None, jobs: int 
     metas = {k: known_metas[k] for k in keys if k in known}
     for k, t in fetch([k for k in keys if k not in known], report=True).items():
         metas[k] = _meta(t)
+    read_now.clear()  # read (touched) but unchanged: their results are known
     groups, notes, warnings, merged, n_rej = _assemble(keys, metas, fetch, rules, root, prev["groups"], known, jobs)
-    cacheable = cache is not None and all(hashed)
+    cacheable = cache is not None and all(hashed) and not changed_during_run
     if cacheable and (keys != prev["keys"] or n_read >= STATE_RESAVE_READS):
         cache.put_many("card", [("c:" + g[4], pickle.dumps(g[2][7], protocol=pickle.HIGHEST_PROTOCOL))
                                 for g in groups if g[2] is not None and not isinstance(g[2][7], str)])
@@ -444,4 +470,5 @@ def build(paths: list[Path], rules: RuleSet, root: str | None = None, jobs: int 
 
     res = Result(groups, notes, warns + warnings, merged, n_rej, rejections_of, run_key, bodies_of)
     res.cache = cache
+    made.append(res)
     return res

@@ -23,6 +23,7 @@ from concurrent.futures.process import BrokenProcessPool
 from . import build_id
 from .cache import flush_all
 from .extract import Settings
+from .notes import read_capped
 from .pipeline import pack, process_note
 
 PARALLEL_MIN_FILES = 64  # below this a pool costs more than it saves
@@ -38,7 +39,9 @@ def _cache_key(path: str, data: bytes, rules_digest: str) -> str:
     return h.hexdigest()[:32]
 
 
-def _work(args: tuple[str, str, str, Settings]) -> bytes:
+def _work(args: tuple) -> bytes:
+    """(path, rel, root, settings, read): `read` is what `read_capped` gave the main process (those bytes
+    were hashed for the cache key, so they are the ones parsed), or None to read the file here."""
     return pickle.dumps(pack(process_note(*args)), protocol=pickle.HIGHEST_PROTOCOL)
 
 
@@ -53,9 +56,13 @@ RACY_NS = 2_000_000_000  # a file changed this close to a run may change again w
 
 
 def note_keys(files: list[tuple[str, str, str]], rules_digest: str,
-              known: dict[str, tuple] | None = None) -> tuple[list[str | None], dict[str, tuple], int]:
+              known: dict[str, tuple] | None = None, keep: dict[str, tuple] | None = None
+              ) -> tuple[list[str | None], dict[str, tuple], int]:
     """The cache key of every file (None where it cannot be read: it is then processed, and reported).
 
+    A key hashes the bytes `read_capped` gives (at most MAX_NOTE_BYTES + 1, from a regular file
+    only); with `keep`, those bytes are kept by path, so that they, and not the file read again
+    later (it may have changed meanwhile), are what gets parsed and stored under the key.
     `known` maps a path to (stat signature, key) from an earlier run: a file whose size,
     mtime, ctime and inode are all unchanged keeps its key without being read, as git does.
     Returns the keys, the signatures to keep for the next run, and how many files were read.
@@ -73,8 +80,11 @@ def note_keys(files: list[tuple[str, str, str]], rules_digest: str,
             if isinstance(old, tuple) and len(old) == 2 and old[0] == sig:
                 key = old[1]
             else:
-                with open(path, "rb") as fh:
-                    key = _cache_key(path, fh.read(), rules_digest)
+                data, st = read_capped(path)  # the signature of what was read, not of what stat saw
+                sig = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+                key = _cache_key(path, data, rules_digest)
+                if keep is not None:
+                    keep[path] = (data, st)
                 read += 1
         except OSError:
             keys.append(None)
@@ -96,10 +106,12 @@ def combined_key(keys: list[str | None], extra: str) -> str | None:
 
 
 def run_notes(files: list[tuple[str, str, str]], settings: Settings, jobs: int | None = None,
-              progress=None) -> Iterator[bytes]:
-    """Each file's packed, pickled result, in input order; `progress(n)` is called as notes finish."""
+              progress=None, reads: list | None = None) -> Iterator[bytes]:
+    """Each file's packed, pickled result, in input order; `progress(n)` is called as notes finish.
+    `reads[i]`, when given and not None, is what `read_capped` gave for files[i]: it is parsed as it is."""
     jobs = jobs or default_jobs()
-    args = [(path, rel, root, settings) for path, rel, root in files]
+    reads = reads or [None] * len(files)
+    args = [(path, rel, root, settings, r) for (path, rel, root), r in zip(files, reads)]
     if jobs > 1 and len(args) >= PARALLEL_MIN_FILES:
         chunk = max(1, min(32, len(args) // (jobs * 8) or 1))
         with ProcessPoolExecutor(max_workers=jobs) as pool:

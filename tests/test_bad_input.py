@@ -196,3 +196,96 @@ def test_export_killed_mid_write_leaves_the_previous_deck(tmp_path):
     assert apkg.read_bytes() == before
     assert all(p.name in ("Study Notes.apkg", "Study Notes.manifest.json") or p.name.endswith(".tmp")
                for p in out.iterdir())
+
+
+# -- hostile folders ------------------------------------------------------------------------
+
+def _cli(*args: str, cache: Path | None = None, timeout: float = 120, limit_memory: bool = False, cwd=None):
+    """`cards ARGS` as a real process (its own stdout and stderr, as bytes). The timeout is only a hang guard."""
+    import subprocess
+    import sys
+
+    def limits():
+        import resource
+        resource.setrlimit(resource.RLIMIT_AS, (1536 << 20, 1536 << 20))  # a run that reads a whole huge file fails
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CARDS_")}
+    env["PYTHONPATH"] = os.pathsep.join([str(Path(__file__).resolve().parents[1]), env.get("PYTHONPATH", "")])
+    env["CARDS_CACHE_DIR"] = str(cache) if cache else env.get("CARDS_CACHE_DIR", "")
+    cmd = [sys.executable, "-m", "cards", *args] + ([] if cache else ["--no-cache"])
+    return subprocess.run(cmd, capture_output=True, timeout=timeout, env=env, cwd=cwd,
+                          preexec_fn=limits if limit_memory else None)
+
+
+def test_symlinks_are_followed_only_inside_the_notes(tmp_path):
+    v = vault(tmp_path, "n.md", b"- SGD : one sample\n")
+    outside = tmp_path / "elsewhere"
+    (outside / "deep").mkdir(parents=True)
+    (outside / "deep" / "secret.md").write_text("- Outside : 밖에 있는 노트\n", encoding="utf-8")
+    (outside / "linked.md").write_text("- Linked : 밖에 있는 노트 파일\n", encoding="utf-8")
+    os.symlink(outside, v / "to-elsewhere")  # as a link to / would: the whole file system
+    os.symlink(outside / "linked.md", v / "linked.md")
+    (v / "sub").mkdir()
+    (v / "sub" / "inner.md").write_text("- Inner : 안쪽 노트\n", encoding="utf-8")
+    os.symlink(v / "sub", v / "also-sub")  # inside the notes: followed, and its notes read once
+    r, cards = run(v)
+    assert sorted(c["term"] for c in cards) == ["Adam", "Inner", "SGD"]
+    assert "to-elsewhere: symlink to a folder outside the notes" in r.stderr
+    assert "linked.md: symlink to a note outside the notes" in r.stderr
+    r, cards = run(v, str(outside))  # named as a PATH, the folder is read
+    assert {"Outside", "Linked"} <= {c["term"] for c in cards}
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_fifos_devices_and_huge_files_behind_note_names(tmp_path):
+    """A FIFO nobody writes, /dev/zero and a 3 GB (sparse) file, all named *.md, with the cache on: the run
+    must neither block nor read more than the size cap (the process may not use 1.5 GB)."""
+    v = vault(tmp_path, "n.md", b"- SGD : one sample\n")
+    os.mkfifo(v / "pipe.md")
+    os.symlink("/dev/zero", v / "zero.md")
+    with open(v / "huge.md", "wb") as fh:
+        fh.write(b"- Huge : starts like a note\n")
+        fh.truncate(3 << 30)
+    r = _cli("extract", str(v), "--format", "jsonl", "--jobs", "1", cache=tmp_path / "cache", timeout=300,
+             limit_memory=True)
+    err = r.stderr.decode()
+    assert r.returncode == 0, err
+    assert sorted(json.loads(ln)["term"] for ln in r.stdout.decode().splitlines()) == ["Adam", "SGD"]
+    assert "pipe.md: not a regular file" in err and "zero.md: not a regular file" in err
+    assert "huge.md: larger than 20 MB; only the start was read" in err
+    r = _cli("extract", str(v / "pipe.md"), timeout=60)
+    assert r.returncode == 1 and b"pipe.md: not a regular file" in r.stderr
+
+
+def test_note_names_that_are_not_utf8(tmp_path):
+    """A Korean name from a Windows zip (CP949 bytes): read, shown with U+FFFD in every output, warned."""
+    v = vault(tmp_path, "n.md", b"- SGD : one sample\n")
+    name = "한글노트.md".encode("cp949")
+    sub = os.path.join(os.fsencode(v), "폴더".encode("cp949"))
+    os.mkdir(sub)
+    with open(os.path.join(sub, name), "wb") as fh:
+        fh.write("- 증류 : 큰 모델의 지식을 옮김\n".encode())
+    cache = tmp_path / "cache"
+    for args in (["extract", str(v), "--format", "jsonl"], ["extract", str(v), "--format", "csv"],
+                 ["extract", str(v), "--explain"], ["preview", str(v), "-o", str(tmp_path / "p.html")],
+                 ["export", str(v), "--out", str(tmp_path / "d")]):
+        r = _cli(*args, "--verbose", cache=cache, cwd=tmp_path)
+        assert r.returncode == 0 and b"Traceback" not in r.stderr, (args, r.stderr.decode(errors="replace"))
+        out, err = r.stdout.decode("utf-8"), r.stderr.decode("utf-8")  # strict: valid UTF-8 or it raises
+        assert "not valid UTF-8" in err and "\ufffd" in err, err
+        if args[-1] == "jsonl":
+            cards = [json.loads(ln) for ln in out.splitlines()]
+            kd = next(c for c in cards if c["term"] == "증류")
+            assert kd["source"]["path"].endswith(".md") and "\ufffd" in kd["source"]["path"]
+            assert all("\ufffd" in t for t in kd["tags"] if t.startswith("folder::"))
+    assert "\ufffd" in (tmp_path / "p.html").read_text(encoding="utf-8")
+    from anki.collection import Collection
+
+    from tests.test_anki_import import import_into, notes_by_term
+    col = Collection(str(tmp_path / "col.anki2"))
+    try:
+        import_into(col, tmp_path / "d" / "Study Notes.apkg")
+        kd = notes_by_term(col)["증류"]
+        assert "\ufffd" in kd["Source"] and "file://" in kd["Link"]
+        assert any(t.startswith("folder::") and "\ufffd" in t for t in kd.tags)
+    finally:
+        col.close()

@@ -276,3 +276,57 @@ def test_cache_keys_change_with_the_package_source(tmp_path):
     after = subprocess.run(probe, capture_output=True, text=True, env=env, cwd=tmp_path, check=True).stdout.split()
     assert before[0].split("+")[0] == after[0].split("+")[0]  # same version number
     assert before[0] != after[0] and before[1] != after[1]
+
+
+# -- a note that changes while a run reads it -------------------------------------------------
+
+def _edit_after_hashing(monkeypatch, note: Path, new: bytes) -> None:
+    """Make the next run's notes change right after their cache keys were made (as an editor saving
+    a note in the middle of an export would)."""
+    real = runner.note_keys
+
+    def note_keys(*args, **kwargs):
+        out = real(*args, **kwargs)
+        note.write_bytes(new)
+        monkeypatch.setattr(runner, "note_keys", real)
+        return out
+    monkeypatch.setattr(runner, "note_keys", note_keys)
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_note_edited_during_a_run_is_never_cached_under_its_old_content(tmp_path, monkeypatch, jobs):
+    v, rs, cache = vault(tmp_path), load_rules(REPO / "rules"), tmp_path / "cache"
+    note = v / "part0" / "n000.md"
+    original = note.read_bytes()
+    _edit_after_hashing(monkeypatch, note, original + "- Racecard : 경주 중에 끼어든 카드\n".encode())
+    build([v], rs, jobs=jobs, cache_dir=cache)
+    note.write_bytes(original)  # the original bytes again, after the run
+    again = build([v], rs, jobs=jobs, cache_dir=cache)
+    assert "Racecard" not in {c.term for c in again.cards}
+    assert dump(again) == dump(build([v], rs, jobs=1, cache_dir=None))
+
+
+def test_a_note_read_late_is_checked_against_the_key_its_signature_gave(tmp_path, monkeypatch):
+    """A note whose key comes from its unchanged stat signature, but whose result is no longer cached,
+    is read when a changed note touches its concepts: if it changed meanwhile, what was parsed must
+    not be stored under the old key, nor the run recorded as made from the old content."""
+    monkeypatch.setattr(runner, "RACY_NS", 0)
+    v, rs, cache = vault(tmp_path), load_rules(REPO / "rules"), tmp_path / "cache"
+    build([v], rs, jobs=1, cache_dir=cache)
+    flush_all()
+    db = sqlite3.connect(cache / "cache.sqlite")
+    db.execute("DELETE FROM blobs WHERE kind = 'note'")  # the run state stays: keys come from signatures
+    db.commit()
+    db.close()
+    note = v / "part0" / "n000.md"
+    original = note.read_bytes()
+    (v / "new.md").write_text("- Adam : 새 노트가 Adam을 다시 설명\n", encoding="utf-8")  # every Adam group is redone
+    _edit_after_hashing(monkeypatch, note, original + "- Racecard : 경주 중에 끼어든 카드\n".encode())
+    build([v], rs, jobs=1, cache_dir=cache)
+    note.write_bytes(original)
+    flush_all()
+    db = sqlite3.connect(cache / "cache.sqlite")
+    db.execute("DELETE FROM blobs WHERE kind = 'state'")  # the next run takes every note's result from the cache
+    db.commit()
+    db.close()
+    assert dump(build([v], rs, jobs=1, cache_dir=cache)) == dump(build([v], rs, jobs=1, cache_dir=None))
