@@ -67,8 +67,17 @@ def _build(paths, rules_dir, root, jobs, no_cache, quiet):
     finally:
         prog.close()
     if res.cache is not None:  # the cache writes in the background: let them land before the command returns
-        click.get_current_context().call_on_close(res.cache.flush)
+        cache = res.cache
+        click.get_current_context().call_on_close(lambda: _cache_done(cache, quiet))
     return rs, res
+
+
+def _cache_done(cache, quiet: bool) -> None:
+    """Let the cache's writes land, then say once why it was not (fully) used: the run was slower for it."""
+    cache.flush()
+    if cache.problem and not quiet:
+        click.echo(f"note: ran without the cache: {display(cache.problem)} (only slower; --no-cache skips it)",
+                   err=True)
 
 
 def _summarise_warnings(warnings, quiet: bool, limit: int = 5) -> None:

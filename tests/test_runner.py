@@ -330,3 +330,67 @@ def test_a_note_read_late_is_checked_against_the_key_its_signature_gave(tmp_path
     db.commit()
     db.close()
     assert dump(build([v], rs, jobs=1, cache_dir=cache)) == dump(build([v], rs, jobs=1, cache_dir=None))
+
+
+# -- the cache's own integrity ----------------------------------------------------------------
+
+def test_changed_bytes_inside_cache_entries_are_misses(tmp_path):
+    """Entries that still unpickle but whose bytes changed (a damaged disk, an edit) never reach a deck."""
+    v, rs, cache = vault(tmp_path), load_rules(REPO / "rules"), tmp_path / "cache"
+    expected = dump(build([v], rs, jobs=1, cache_dir=None))
+    build([v], rs, jobs=1, cache_dir=cache)
+    flush_all()
+    db = sqlite3.connect(cache / "cache.sqlite")
+    old, new = "옵티마이저".encode(), "옵티마이져".encode()  # as long: every pickle and marshal stays readable
+    assert len(old) == len(new)
+    rows = db.execute("SELECT key, data FROM blobs").fetchall()
+    changed = [(data.replace(old, new), key) for key, data in rows if old in data]
+    assert changed
+    db.executemany("UPDATE blobs SET data = ? WHERE key = ?", changed)
+    db.commit()
+    db.close()
+    assert dump(build([v], rs, jobs=1, cache_dir=cache)) == expected
+
+
+class _CountingConnection(sqlite3.Connection):
+    """Counts the statements that found the database locked (each waits the busy timeout)."""
+    locked = 0
+
+    def execute(self, *args):
+        try:
+            return super().execute(*args)
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc):
+                type(self).locked += 1
+            raise
+
+
+def test_a_cache_locked_by_another_process_is_given_up_at_once_and_said_once(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from cards import cache as cache_mod
+    from cards.cli import main
+    v, rs, cache = vault(tmp_path), load_rules(REPO / "rules"), tmp_path / "cache"
+    build([v], rs, jobs=1, cache_dir=cache).cache.db.close()  # as when that run's process has ended
+    flush_all()
+    holder = sqlite3.connect(cache / "cache.sqlite", isolation_level=None)
+    holder.execute("PRAGMA locking_mode=EXCLUSIVE")
+    holder.execute("BEGIN EXCLUSIVE")
+    holder.execute("UPDATE blobs SET used = used")  # as a long write in another process would
+    real_connect = sqlite3.connect
+    _CountingConnection.locked = 0
+    monkeypatch.setattr(cache_mod.sqlite3, "connect",  # a short wait per statement: only the count matters
+                        lambda path, timeout=5.0, **kw: real_connect(path, timeout=0.05, factory=_CountingConnection,
+                                                                     **kw))
+    try:
+        res = build([v], rs, jobs=1, cache_dir=cache)
+        assert dump(res) == dump(build([v], rs, jobs=1, cache_dir=None))
+        flush_all()
+        assert _CountingConnection.locked <= 2  # the reader once, the writer at most once: then no cache
+        assert "locked by another process" in res.cache.problem
+        r = CliRunner().invoke(main, ["extract", str(v), "--jobs", "1"], env={"CARDS_CACHE_DIR": str(cache)})
+        assert r.exit_code == 0 and r.stderr.count("ran without the cache") == 1, r.stderr
+        assert "locked by another process" in r.stderr
+    finally:
+        holder.close()
+    assert (cache / "cache.sqlite").stat().st_size > 0  # a locked cache is never deleted
