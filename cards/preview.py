@@ -112,7 +112,8 @@ def render_page(res, media_roots: list[Path], title: str = "cards preview") -> t
     for c in res.cards:
         by_deck[c.deck].append(c)
     parts: list[str] = []
-    with tempfile.TemporaryDirectory(prefix="cards-preview-") as staging:
+    from .runner import temp_prefix
+    with tempfile.TemporaryDirectory(prefix=temp_prefix("preview")) as staging:
         media = Media(media_roots, Path(staging))
         for deck in sorted(by_deck):
             cards = by_deck[deck]

@@ -36,6 +36,13 @@ _INLINE = re.compile(
     re.I | re.S,
 )
 SAFE_SCHEMES = ("http://", "https://", "obsidian://", "file://", "mailto:")
+# The media a card may show (export.py packs nothing else); audio and video play through Anki's [sound:…].
+MEDIA_EXTENSIONS = {
+    "image": {".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".ico", ".tif", ".tiff", ".avif", ".heic", ".svg"},
+    "audio": {".mp3", ".m4a", ".ogg", ".oga", ".opus", ".wav", ".flac", ".aac"},
+    "video": {".mp4", ".m4v", ".webm", ".mov", ".ogv", ".mkv"},
+}
+_PLAYED = tuple(MEDIA_EXTENSIONS["audio"] | MEDIA_EXTENSIONS["video"])
 
 ImageResolver = Callable[[str], "str | None"]  # note's image reference → packed file name, or None
 
@@ -76,7 +83,9 @@ def inline(text: str, images: ImageResolver | None = None) -> str:
             src = m.group("wimg_src") if kind == "wimg" else m.group("img_src")
             alt = (m.group("img_alt") or "") if kind == "img" else src
             packed = images(src) if images else None
-            if packed:
+            if packed and packed.lower().endswith(_PLAYED):
+                out.append(f"[sound:{_esc(packed)}]")
+            elif packed:
                 out.append(f'<img src="{_esc(packed)}" alt="{_esc(alt)}">')
             else:
                 out.append(f'<span class="missing-image">[{_esc(alt or src)}]</span>')

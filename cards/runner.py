@@ -12,9 +12,12 @@ import hashlib
 import multiprocessing
 import os
 import pickle
+import re
 import shutil
+import signal
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -43,6 +46,57 @@ def _work(args: tuple) -> bytes:
     """(path, rel, root, settings, read): `read` is what `read_capped` gave the main process (those bytes
     were hashed for the cache key, so they are the ones parsed), or None to read the file here."""
     return pickle.dumps(pack(process_note(*args)), protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _worker_start(parent: int) -> None:
+    """In each worker: the default signal handling (not the command's), and an exit as soon as the process
+    that started it is gone (killed with -9, say): a worker blocked on its task queue would wait for ever."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    def watch() -> None:
+        while True:
+            if os.getppid() != parent:
+                os._exit(1)
+            time.sleep(0.5)
+    threading.Thread(target=watch, name="cards-parent-watch", daemon=True).start()
+
+
+def temp_prefix(kind: str) -> str:
+    """The prefix of a temporary file or folder of this process (`cards-KIND-PID-`): one left behind by a
+    process that was killed is removed by the next run (`clean_stale_temp`)."""
+    return f"cards-{kind}-{os.getpid()}-"
+
+
+_OURS = re.compile(r"^cards-[a-z]+-(\d+)-")
+
+
+def clean_stale_temp(folder: str | None = None) -> None:
+    """Remove the temporary files and folders of cards processes that no longer run."""
+    folder = folder or tempfile.gettempdir()
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return
+    for name in names:
+        m = _OURS.match(name)
+        if m is None or int(m.group(1)) == os.getpid():
+            continue
+        try:
+            os.kill(int(m.group(1)), 0)
+            continue  # still running
+        except ProcessLookupError:
+            pass
+        except (PermissionError, OverflowError, OSError):
+            continue
+        path = os.path.join(folder, name)
+        if os.path.isdir(path) and not os.path.islink(path):
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
 
 
 def default_jobs() -> int:
@@ -114,11 +168,15 @@ def run_notes(files: list[tuple[str, str, str]], settings: Settings, jobs: int |
     args = [(path, rel, root, settings, r) for (path, rel, root), r in zip(files, reads)]
     if jobs > 1 and len(args) >= PARALLEL_MIN_FILES:
         chunk = max(1, min(32, len(args) // (jobs * 8) or 1))
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            for blob in pool.map(_work, args, chunksize=chunk):
-                if progress:
-                    progress(1)
-                yield blob
+        with ProcessPoolExecutor(max_workers=jobs, initializer=_worker_start, initargs=(os.getpid(),)) as pool:
+            try:
+                for blob in pool.map(_work, args, chunksize=chunk):
+                    if progress:
+                        progress(1)
+                    yield blob
+            except BaseException:  # interrupted: do not wait for the notes not yet started
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
     else:
         for a in args:
             blob = _work(a)
@@ -181,7 +239,7 @@ def forked_map(fn: Callable, items: Sequence, jobs: int | None = None,
     bounds = even_chunks([weight(x) if weight else 1 for x in items], jobs * 12)
     flush_all()  # no cache-writer thread may be mid-write when the process forks
     try:
-        folder = tempfile.mkdtemp(prefix="cards-fork-")
+        folder = tempfile.mkdtemp(prefix=temp_prefix("fork"))
     except OSError:
         return [fn(x) for x in items]
     _forked_task = (fn, items, folder)
@@ -189,7 +247,8 @@ def forked_map(fn: Callable, items: Sequence, jobs: int | None = None,
     # would otherwise touch every one of them and copy the whole inherited heap page by page.
     gc.freeze()
     try:
-        with ProcessPoolExecutor(max_workers=jobs - 1, mp_context=multiprocessing.get_context("fork")) as pool:
+        with ProcessPoolExecutor(max_workers=jobs - 1, mp_context=multiprocessing.get_context("fork"),
+                                 initializer=_worker_start, initargs=(os.getpid(),)) as pool:
             futures = [pool.submit(_forked_chunk, b) for b in bounds]
             mine: dict[int, list] = {}
             for i in range(len(bounds) - 1, -1, -1):

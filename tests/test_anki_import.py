@@ -195,8 +195,10 @@ def test_media_names_do_not_collide_and_missing_or_escaping_images_warn(tmp_path
 def test_split_and_reverse(tmp_path, col):
     export(REPO / "examples" / "notes", tmp_path / "d", "--split", "--reverse", "--name", "AI/Tech: 부트캠프")
     files = sorted(p.name for p in (tmp_path / "d").glob("*.apkg"))
-    assert "AI_Tech_ 부트캠프 - Optimization.apkg" in files and len(files) >= 5
-    import_into(col, tmp_path / "d" / "AI_Tech_ 부트캠프 - Optimization.apkg")
+    # '/' and ':' cannot be in a file name: replaced, and a digest of the deck name keeps the names apart
+    optimization = [f for f in files if f.startswith("AI_Tech_ 부트캠프 - Optimization ~")]
+    assert len(optimization) == 1 and len(files) >= 5
+    import_into(col, tmp_path / "d" / optimization[0])
     n = notes_by_term(col)["Adam"]
     assert len(n.cards()) == 2  # the Reverse field switches on the second template
     assert "?" in n.cards()[1].question() and "Adam" in n.cards()[1].answer()
