@@ -126,9 +126,10 @@ def deck_name(root: str, deck: str) -> str:
 #   (path, rel, root, title, date, tags, ok, cards, (n_rejections, pickled rejections), warnings).
 # Its meta, kept in the run state so unchanged notes need not be loaded, is
 #   (path, rel, root, title, date, tags, ok, warnings, n_cards, n_rejections).
-# A group is  (members, claims, card, rejection, ident):  members are (note key, card index) in
-# order, `card` the finished card  (term, aliases, topic, deck, topic_reason, tags, guid, explanations)
-# or None when a topic rule dropped it, then `rejection` says why; `ident` names the card's content.
+# A group is  (members, claims, card, rejection, ident, warnings):  members are (note key, card index)
+# in order, `card` the finished card  (term, aliases, topic, deck, topic_reason, tags, guid, explanations)
+# or None when a topic rule dropped it, then `rejection` says why; `ident` names the card's content;
+# `warnings` (packed) are about finishing it (a rule file's term_regex that timed out).
 
 def _meta(p: tuple) -> tuple:
     return (*p[:7], p[9], len(p[7]), p[8][0])
@@ -150,7 +151,7 @@ def _head(group: tuple) -> tuple:
     card = group[2]
     if card is None or isinstance(card[7], str):
         return group
-    return (group[0], group[1], (*card[:7], card[7][0][1]), group[3], group[4])
+    return (group[0], group[1], (*card[:7], card[7][0][1]), *group[3:])
 
 
 def _card(t: tuple) -> Card:
@@ -180,17 +181,24 @@ class _Finisher:
 
         def one(idx: list[int]) -> tuple:
             term, names, expl = merge_group([items[i][2] for i in idx], self.aliases)
-            card, rejection = self.finish(term, names, expl)
+            warns: list[tuple] = []
+            card, rejection = self.finish(term, names, expl, warns)
             ident = hashlib.blake2b(repr(card).encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
-            return card, rejection, ident
+            return card, rejection, ident, tuple(warns)
 
         done = forked_map(one, idx_groups, jobs, weight=lambda idx: 3 + len(idx))  # a group's cost: ~3 cards
         return [(tuple((items[i][0], items[i][1]) for i in idx),
                  tuple(dict.fromkeys(k for i in idx for k in claims[i])), *d) for idx, d in zip(idx_groups, done)]
 
-    def finish(self, term: str, names: list[str], expl: list[tuple]) -> tuple[tuple | None, tuple | None]:
+    def finish(self, term: str, names: list[str], expl: list[tuple],
+               warns: list[tuple] | None = None) -> tuple[tuple | None, tuple | None]:
+        """The finished card (or the rejection a topic rule made); `warns` gets packed warnings about it."""
         infos = [NoteInfo(tags=i[0], path=i[1]) for i in (self.info.get(e[1]) for e in expl) if i is not None]
-        topic, reason = topic_of(term, names, [e[3] for e in expl], self.rules, infos)
+        slow: list[tuple[str, str]] = []
+        topic, reason = topic_of(term, names, [e[3] for e in expl], self.rules, infos, slow)
+        if warns is not None:
+            warns += [(expl[0][1], f"term_regex {pattern!r} of {path} gave up on the term {term!r} (regex timeout); "
+                                   "the topic's other rules still apply", expl[0][2], "rules") for path, pattern in slow]
         tname = topic.name if topic else self.fallback
         deck = deck_name(self.root, topic.deck if topic else self.fallback)
         first = expl[0]
@@ -306,6 +314,7 @@ def _assemble(keys: list[str], metas: dict[str, tuple], fetch, rules: RuleSet, r
         n_cards += m[8]
         n_rej += m[9]
     n_rej += sum(1 for g in groups if g[3] is not None)
+    warnings += [Warning_(*w) for g in groups for w in g[5]]
     return groups, results, warnings, n_cards - len(groups), n_rej
 
 

@@ -22,6 +22,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .models import term_key
+from .notes import YamlLimit, safe_yaml
 
 GLOBAL_FILE = "_global.yaml"
 FALLBACK_TOPIC = "Unsorted"
@@ -209,8 +210,9 @@ def _load_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
     except (OSError, UnicodeDecodeError) as exc:
         raise RuleError(str(path), f"cannot read: {exc}") from None
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        data, node = safe_yaml(text)
+    except YamlLimit as exc:
+        raise RuleError(str(path), f"refused: {exc.problem}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
@@ -357,7 +359,8 @@ def folders_of(rel_path: str) -> tuple[str, ...]:
     return Path(rel_path).parts[:-1]
 
 
-def _claim(topic: Topic, facts: _CardFacts, infos: list[NoteInfo]) -> tuple[int, str] | None:
+def _claim(topic: Topic, facts: _CardFacts, infos: list[NoteInfo],
+           timeouts: list[str] | None = None) -> tuple[int, str] | None:
     m = topic.rules.match
     names, keys, words = facts.names, facts.keys, facts.words
     best: tuple[int, str] | None = None
@@ -376,8 +379,12 @@ def _claim(topic: Topic, facts: _CardFacts, infos: list[NoteInfo]) -> tuple[int,
             if w in topic.term_words and topic.term_keys.get(term_key(w)) is None:
                 offer("term word", topic.term_words[w])
     for rx in topic.term_rx:
-        if any(rx.search(n, timeout=REGEX_TIMEOUT) for n in names):
-            offer("term regex", rx.pattern)
+        try:
+            if any(rx.search(n, timeout=REGEX_TIMEOUT) for n in names):
+                offer("term regex", rx.pattern)
+        except TimeoutError:  # that regex says nothing about this card; the topic's other claims still count
+            if timeouts is not None:
+                timeouts.append(rx.pattern)
     if topic.headings and facts.heads:
         for w, wf in topic.headings:
             if (any(wf in h for h in facts.heads) if "\0" in wf else wf in facts.heads_text):
@@ -396,16 +403,17 @@ def _claim(topic: Topic, facts: _CardFacts, infos: list[NoteInfo]) -> tuple[int,
 
 
 def topic_of(term: str, aliases: list[str], contexts: list[list[str]], rs: RuleSet,
-             infos: list[NoteInfo]) -> tuple[Topic | None, str]:
+             infos: list[NoteInfo], timeouts: list[tuple[str, str]] | None = None) -> tuple[Topic | None, str]:
     """The topic for a card (its names and the contexts of its explanations) and why;
-    (None, reason) means the fallback topic."""
+    (None, reason) means the fallback topic. A `term_regex` that times out is left out of its
+    topic's claims and, with `timeouts`, reported there as (rule file, regex)."""
     best: tuple[tuple, Topic, str] | None = None
     facts = _CardFacts.of(term, aliases, contexts)
     for t in rs.topics:
-        try:
-            c = _claim(t, facts, infos)
-        except TimeoutError:
-            c = None
+        slow: list[str] = []
+        c = _claim(t, facts, infos, slow)
+        if timeouts is not None:
+            timeouts += [(t.path, p) for p in slow]
         if c is None:
             continue
         score = (t.rules.priority, c[0])
