@@ -16,17 +16,22 @@ from typing import Callable
 # Order matters: code first (nothing inside code is Markdown), then math, images, links.
 # The lookahead lists every character an alternative can start with, so the engine skips
 # plain text without trying the fifteen alternatives at each position.
+# Linear on any line: no body may run over the next opener of its own kind (a link's text stops
+# at `[`, a URL at `(` unless it closes, `\(…\)` math at the next `\(`), so a line of 50,000 `[`
+# is not searched to its end from every `[`; and a code span's closing backticks are found by
+# `_code_closers`, not by a backreference that backtracks over the opening run.
+_HREF = r"(?:[^()\s]|\([^()\s]*\))+"  # one level of parentheses, as in Wikipedia links
 _INLINE = re.compile(
     r"(?=[`$\\!\[hw*_~<])(?:"
-    r"(?P<code>(?P<ticks>`+)(?P<code_body>.+?)(?P=ticks))"
+    r"(?P<ticks>(?<!`)`+)"
     r"|(?P<dmath>\$\$(?P<dmath_body>.+?)\$\$)"
-    r"|(?P<pmath>\\\((?P<pmath_body>.+?)\\\))"
-    r"|(?P<bmath>\\\[(?P<bmath_body>.+?)\\\])"
+    r"|(?P<pmath>\\\((?P<pmath_body>(?:[^\\]|\\(?!\())+?)\\\))"
+    r"|(?P<bmath>\\\[(?P<bmath_body>(?:[^\\]|\\(?!\[))+?)\\\])"
     r"|(?P<imath>(?<![\\$\w])\$(?P<imath_body>[^$\s](?:[^$\n]*?[^$\s\\])?)\$(?![\w$]))"
-    r"|(?P<wimg>!\[\[(?P<wimg_src>[^\]|]+)(?:\|[^\]]*)?\]\])"
-    r"|(?P<img>!\[(?P<img_alt>[^\]]*)\]\((?P<img_src>[^)\s]+)(?:\s+\"[^\"]*\")?\))"
-    r"|(?P<wiki>\[\[(?:(?P<wiki_target>[^\]|]*)\|)?(?P<wiki_text>[^\]]+)\]\])"
-    r"|(?P<link>\[(?P<link_text>[^\]]+)\]\((?P<link_href>[^)\s]+)(?:\s+\"[^\"]*\")?\))"
+    r"|(?P<wimg>!\[\[(?P<wimg_src>[^\[\]|]+)(?:\|[^\[\]]*)?\]\])"
+    rf"|(?P<img>!\[(?P<img_alt>[^\[\]]*)\]\((?P<img_src>{_HREF})(?:\s+\"[^\"]*\")?\))"
+    r"|(?P<wiki>\[\[(?:(?P<wiki_target>[^\[\]|]*)\|)?(?P<wiki_text>[^\[\]]+)\]\])"
+    rf"|(?P<link>\[(?P<link_text>[^\[\]]+)\]\((?P<link_href>{_HREF})(?:\s+\"[^\"]*\")?\))"
     r"|(?P<url>(?:https?://|www\.)[^\s<>()\[\]]+[^\s<>()\[\].,;:!?'\"])"
     r"|(?P<bold>\*\*(?P<bold_body>[^*]+?)\*\*|__(?P<bold_body2>[^_]+?)__)"
     r"|(?P<strike>~~(?P<strike_body>[^~]+?)~~)"
@@ -61,27 +66,55 @@ def safe_href(href: str) -> str | None:
     return None
 
 
+def _code_closers(text: str) -> dict[int, tuple[int, int]]:
+    """Each backtick run's start → the (start, end) of the run that closes it: the next run of the same
+    length (CommonMark's rule), found in one pass from the end."""
+    runs = [(m.start(), m.end()) for m in re.finditer(r"`+", text)]
+    closer: dict[int, tuple[int, int]] = {}
+    next_of_len: dict[int, tuple[int, int]] = {}
+    for start, end in reversed(runs):
+        found = next_of_len.get(end - start)
+        if found is not None:
+            closer[start] = found
+        next_of_len[end - start] = (start, end)
+    return closer
+
+
 def inline(text: str, images: ImageResolver | None = None) -> str:
     """Render one line of note text to safe HTML."""
     out: list[str] = []
     pos = 0
-    for m in _INLINE.finditer(text):
+    closers = None
+    search = _INLINE.search
+    m = search(text)
+    while m is not None:
+        kind = m.lastgroup  # the outer alternative: each closes after its inner groups
+        if kind == "ticks":
+            if closers is None:
+                closers = _code_closers(text)
+            close = closers.get(m.start())
+            if close is None:  # no closing run: the backticks are text
+                m = search(text, m.end())
+                continue
+            out.append(_esc(text[pos:m.start()]))
+            out.append(f"<code>{_esc(text[m.end():close[0]])}</code>")
+            pos = close[1]
+            m = search(text, pos)
+            continue
         out.append(_esc(text[pos:m.start()]))
         pos = m.end()
-        kind = m.lastgroup  # the outer alternative: each closes after its inner groups
-        if kind == "code":
-            out.append(f"<code>{_esc(m.group('code_body'))}</code>")
-        elif kind in ("dmath", "bmath"):
-            body = m.group("dmath_body") if kind == "dmath" else m.group("bmath_body")
-            whole_line = text.strip() == m.group(0).strip()
+        cur, m = m, search(text, pos)
+        if kind in ("dmath", "bmath"):
+            body = cur.group("dmath_body") if kind == "dmath" else cur.group("bmath_body")
+            whole_line = text.strip() == cur.group(0).strip()
             out.append(("\\[" if whole_line else "\\(") + _esc(body.strip()) + ("\\]" if whole_line else "\\)"))
         elif kind == "pmath":
-            out.append("\\(" + _esc(m.group("pmath_body")) + "\\)")
+            out.append("\\(" + _esc(cur.group("pmath_body")) + "\\)")
         elif kind == "imath":
-            out.append("\\(" + _esc(m.group("imath_body")) + "\\)")
+            out.append("\\(" + _esc(cur.group("imath_body")) + "\\)")
         elif kind in ("wimg", "img"):
-            src = m.group("wimg_src") if kind == "wimg" else m.group("img_src")
-            alt = (m.group("img_alt") or "") if kind == "img" else src
+            src = cur.group("wimg_src") if kind == "wimg" else cur.group("img_src")
+            alt = (cur.group("img_alt") or "") if kind == "img" else src
             packed = images(src) if images else None
             if packed and packed.lower().endswith(_PLAYED):
                 out.append(f"[sound:{_esc(packed)}]")
@@ -90,20 +123,20 @@ def inline(text: str, images: ImageResolver | None = None) -> str:
             else:
                 out.append(f'<span class="missing-image">[{_esc(alt or src)}]</span>')
         elif kind == "wiki":
-            out.append(_esc(m.group("wiki_text")))
+            out.append(_esc(cur.group("wiki_text")))
         elif kind == "link":
-            href = safe_href(m.group("link_href"))
-            label = inline(m.group("link_text"), images)
+            href = safe_href(cur.group("link_href"))
+            label = inline(cur.group("link_text"), images)
             out.append(f'<a href="{_esc(href)}">{label}</a>' if href else label)
         elif kind == "url":
-            href = safe_href(m.group("url"))
-            out.append(f'<a href="{_esc(href)}">{_esc(m.group("url"))}</a>' if href else _esc(m.group("url")))
+            href = safe_href(cur.group("url"))
+            out.append(f'<a href="{_esc(href)}">{_esc(cur.group("url"))}</a>' if href else _esc(cur.group("url")))
         elif kind == "bold":
-            out.append(f"<b>{inline(m.group('bold_body') or m.group('bold_body2'), images)}</b>")
+            out.append(f"<b>{inline(cur.group('bold_body') or cur.group('bold_body2'), images)}</b>")
         elif kind == "strike":
-            out.append(f"<s>{inline(m.group('strike_body'), images)}</s>")
+            out.append(f"<s>{inline(cur.group('strike_body'), images)}</s>")
         elif kind == "ital":
-            out.append(f"<i>{inline(m.group('ital_body'), images)}</i>")
+            out.append(f"<i>{inline(cur.group('ital_body'), images)}</i>")
         elif kind == "br":
             out.append("<br>")
         # comments are dropped
