@@ -253,9 +253,10 @@ def export(paths, rules_dir, jobs, no_cache, quiet, verbose, strict, out_dir, ro
       cards export vault/ --name "AI Tech" --out ~/Desktop
       cards export notes/ --split --reverse
     """
-    from .export import OutputError, check_deck_name, write_decks
+    from .export import OutputError, write_decks
+    from .rules import deck_name_problem
     if root is not None:
-        problem = check_deck_name(root)
+        problem = deck_name_problem(root)
         if problem:
             click.echo(f"error: --name {root!r}: {problem}", err=True)
             sys.exit(EXIT_USAGE)

@@ -581,13 +581,6 @@ def deck_files(decks: list[str], out_dir: Path) -> dict[str, Path]:
     return files
 
 
-def check_deck_name(name: str) -> str | None:
-    """Why `name` cannot be a root deck name (None when it can)."""
-    if any(not part.strip() for part in name.split("::")):
-        return "a deck name needs text between its '::' separators (and cannot be empty or only spaces)"
-    if any(ord(c) < 32 or c == "\x7f" for c in name):
-        return "a deck name cannot hold control characters (tabs, new lines)"
-    return None
 
 
 _REASONS = {errno.ENOSPC: "disk full", errno.EROFS: "read-only file system", errno.EACCES: "permission denied",

@@ -109,6 +109,15 @@ class TopicRules(_Strict):
         return v
 
 
+def deck_name_problem(name: str) -> str | None:
+    """Why `name` cannot be a root deck name (`--name`, `root:`); None when it can."""
+    if any(not part.strip() for part in name.split("::")):
+        return "a deck name needs text between its '::' separators (and cannot be empty or only spaces)"
+    if any(ord(c) < 32 or c == "\x7f" for c in name):
+        return "a deck name cannot hold control characters (tabs, new lines)"
+    return None
+
+
 class GlobalRules(_Strict):
     """Settings that hold for every topic (`rules/_global.yaml`)."""
 
@@ -118,6 +127,14 @@ class GlobalRules(_Strict):
     stop_terms: list[str] = Field(default_factory=list)
     patterns: list[PatternSpec] = Field(default_factory=list)
     disable: list[str] = Field(default_factory=list)
+
+    @field_validator("root")
+    @classmethod
+    def _root(cls, v: str) -> str:
+        problem = deck_name_problem(v)
+        if problem:
+            raise ValueError(problem)
+        return v
 
 
 @dataclass

@@ -261,3 +261,9 @@ def test_a_billion_laughs_is_refused_before_it_is_built(tmp_path, where):
         assert r.returncode == 0
         assert sorted(json.loads(ln)["term"] for ln in r.stdout.splitlines()) == ["Adam", "SGD"]
         assert "laughs.md:1: front matter ignored: more than" in r.stderr
+
+
+def test_a_root_that_cannot_be_a_deck_is_a_rule_error(tmp_path):
+    folder = write(tmp_path / "rules", {"_global.yaml": "root: ' :: '\n"})
+    with pytest.raises(RuleError, match=r"_global\.yaml:1: root: a deck name needs text"):
+        load_rules(folder)
