@@ -102,6 +102,7 @@ def decode(data: bytes, path: str) -> tuple[str | None, list[Warning_]]:
     return unicodedata.normalize("NFC", text), warns
 
 
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's, as python-frontmatter uses, when built in
 MAX_YAML_BYTES = 256 * 1024  # a rule file or a note's front matter
 MAX_YAML_VALUES = 50_000  # values once aliases are expanded: a "billion laughs" file is refused, not built
 
@@ -121,7 +122,7 @@ def safe_yaml(text: str) -> tuple[object, yaml.Node | None]:
     go through here."""
     if len(text) > MAX_YAML_BYTES:
         raise YamlLimit(f"larger than {MAX_YAML_BYTES // 1024} KB")
-    loader = yaml.SafeLoader(text)
+    loader = _SafeLoader(text)
     try:
         node = loader.get_single_node()
         if node is None:
