@@ -29,7 +29,8 @@ from urllib.parse import quote, quote_from_bytes, unquote
 import filetype
 import genanki
 from genanki.package import APKG_COL, APKG_SCHEMA
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import ConfigDict, TypeAdapter, ValidationError
+from typing_extensions import NotRequired, TypedDict
 
 from . import build_id
 from .dedupe import pack_card
@@ -679,27 +680,31 @@ class OutputLock:
             self.fd = None
 
 
-class _ManifestNote(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+class _ManifestNote(TypedDict):
+    __pydantic_config__ = ConfigDict(extra="forbid", strict=True)  # type: ignore[misc]
     term: str
     deck: str
     hash: str
     mod: int
-    basis: str = ""
-    images: bool = False
+    basis: NotRequired[str]
+    images: NotRequired[bool]
 
 
-class _Manifest(BaseModel):
-    """What `_write_one` writes beside a package; read back, anything else is not trusted."""
-    model_config = ConfigDict(extra="forbid", strict=True)
+class _ManifestFile(TypedDict):
+    """What `_write_one` writes beside a package; read back, anything else is not trusted. (Typed dicts:
+    pydantic checks them without making an object per note, and gives back what was written.)"""
+    __pydantic_config__ = ConfigDict(extra="forbid", strict=True)  # type: ignore[misc]
     version: int
-    exported: int = 0
     notes: dict[str, _ManifestNote]
-    inputs: str | None = None
-    tool: str = ""
-    token: str = ""
-    size: int = -1
-    media: list[tuple[str, int, int]] = []
+    exported: NotRequired[int]
+    inputs: NotRequired[str | None]
+    tool: NotRequired[str]
+    token: NotRequired[str]
+    size: NotRequired[int]
+    media: NotRequired[list[tuple[str, int, int]]]
+
+
+_MANIFEST = TypeAdapter(_ManifestFile)
 
 
 def _empty_manifest() -> dict:
@@ -717,7 +722,7 @@ def _load_manifest(path: Path, target: Path, warnings: list[Warning_]) -> dict:
         problem = getattr(exc, "strerror", None) or str(exc)
     else:
         try:
-            data = _Manifest.model_validate_json(text).model_dump(exclude_defaults=True)  # as it was written
+            data = _MANIFEST.validate_json(text)
             data["media"] = [list(m) for m in data.get("media", [])]  # as _media_state makes them, to compare
             if data["version"] == MANIFEST_VERSION:
                 return data
