@@ -394,3 +394,15 @@ def test_a_cache_locked_by_another_process_is_given_up_at_once_and_said_once(tmp
     finally:
         holder.close()
     assert (cache / "cache.sqlite").stat().st_size > 0  # a locked cache is never deleted
+
+
+def test_a_cache_folder_that_cannot_be_used_is_said_once(tmp_path):
+    from click.testing import CliRunner
+
+    from cards.cli import main
+    v = vault(tmp_path)
+    (tmp_path / "not-a-folder").write_text("a file where the cache folder should be", encoding="utf-8")
+    r = CliRunner().invoke(main, ["extract", str(v), "--jobs", "1"],
+                           env={"CARDS_CACHE_DIR": str(tmp_path / "not-a-folder")})
+    assert r.exit_code == 0 and r.stderr.count("ran without the cache: cannot use") == 1, r.stderr
+    assert r.stdout == CliRunner().invoke(main, ["extract", str(v), "--jobs", "1", "--no-cache"]).stdout
