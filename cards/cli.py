@@ -58,10 +58,19 @@ def _rules(rules_dir: Path | None) -> RuleSet:
     if rules_dir is None and Path("rules").is_dir():
         rules_dir = Path("rules")
     try:
-        return load_rules(rules_dir)
+        rs = load_rules(rules_dir)
     except RuleError as exc:
         click.echo(f"error: bad rule file: {exc}", err=True)
         sys.exit(EXIT_USAGE)
+    ctx = click.get_current_context(silent=True)
+    cut = ctx.meta.get("cards.min_confidence") if ctx is not None else None
+    if cut is not None:
+        rs.set_min_confidence(cut)
+    return rs
+
+
+def _min_confidence(ctx: click.Context, _param, value: float | None) -> None:
+    ctx.meta["cards.min_confidence"] = value
 
 
 class _Progress:
@@ -129,6 +138,10 @@ _common = [
     click.option("--quiet", "-q", is_flag=True, help="Print no progress or warnings summary."),
     click.option("--verbose", "-v", is_flag=True, help="List every warning."),
     click.option("--strict", is_flag=True, help="Treat warnings as a failure (exit 1)."),
+    click.option("--min-confidence", type=click.FloatRange(0.0, 1.0), default=None, expose_value=False,
+                 callback=_min_confidence, is_eager=True,
+                 help="Hold back candidates less sure than this (default: `min_confidence` in rules/_global.yaml, "
+                      "else 0.5). 0 keeps every candidate; --explain lists what is held back and why."),
 ]
 
 
@@ -274,6 +287,7 @@ def export(paths, rules_dir, jobs, no_cache, quiet, verbose, strict, out_dir, ro
     media_roots = [media_root] if media_root else [p if p.is_dir() else p.parent for p in paths]
     try:
         report = write_decks(res, out_dir, root_name, split=split, reverse=reverse, media_roots=media_roots,
+                             namespace=rs.glob.guid_namespace(root_name), link_base=rs.glob.link_base,
                              notice=lambda text: click.echo(text, err=True))
     except OutputError as exc:
         output_error(exc)

@@ -26,7 +26,7 @@ def preview(paths, rules_dir, jobs, no_cache, quiet, verbose, strict, output, op
       cards preview notes/ --open
       cards preview notes/day-20.md -o /tmp/day20.html
     """
-    from .export import OutputError, _atomic_write
+    from .export import Links, OutputError, _atomic_write
     from .preview import render_page
     rs, res = _build(paths, rules_dir, None, jobs, no_cache, quiet)
     if not res.cards and not res.rejections and not any(n.ok for n in res.notes):
@@ -34,7 +34,8 @@ def preview(paths, rules_dir, jobs, no_cache, quiet, verbose, strict, output, op
         click.echo("error: no notes could be read; nothing written", err=True)
         sys.exit(EXIT_NOTHING)
     media_roots = [p if p.is_dir() else p.parent for p in paths]
-    page, media_warnings = render_page(res, media_roots, title=f"cards preview — {len(res.cards)} cards")
+    page, media_warnings = render_page(res, media_roots, title=f"cards preview — {len(res.cards)} cards",
+                                       links=Links(res.notes, rs.glob.link_base))
     res.warnings.extend(media_warnings)
     try:
         _atomic_write(output, lambda tmp: Path(tmp).write_text(page, encoding="utf-8", errors="replace"))

@@ -12,6 +12,8 @@ processes): a card is `(term, aliases, explanations)` and an explanation is
 """
 from __future__ import annotations
 
+import re
+
 from .models import Card, Explanation, Source, term_key
 
 
@@ -45,15 +47,39 @@ class Aliases:
                 self.preferred[term_key(name)] = names[0]
 
     def claims(self, term: str, aliases: list[str]) -> list[str]:
-        """The keys a card claims: its term's first, then its aliases' (a declared group is one key)."""
+        """The keys a card claims: its term's first (and the spelling variants that name the same thing:
+        `Optimizers` → `optimizer`, `역전파 알고리즘` → `역전파`), then its aliases' (a declared group is
+        one key). An alias of one letter or two lowercase ones (`A`, `xy`) is notation, not a name: it claims
+        nothing (`AI`, `증류` do)."""
         out = []
-        for name in (term, *aliases):
+        for n, name in enumerate((term, *aliases)):
             k = term_key(name)
-            if not k:
+            if not k or n and (len(k) < 2 or len(k) == 2 and k.isascii() and not name.strip().isupper()):
                 continue
             g = self.group_of.get(k)
             out.append(k if g is None else f"\x00group{g}")
-        return out
+            if n == 0 and g is None:
+                out += [v for v in spelling_variants(k) if v not in self.group_of]
+        return list(dict.fromkeys(out))
+
+
+_HEAD = re.compile(r"(?<=.{2})(?:알고리즘|기법|algorithm|algorithms)$")
+
+
+def spelling_variants(key: str) -> list[str]:
+    """Other spellings of a term key that name the same concept: the English singular (`optimizers` →
+    `optimizer`, `strategies` → `strategy`) and the name without a generic head noun (`역전파알고리즘` →
+    `역전파`, `viterbialgorithm` → `viterbi`)."""
+    out = []
+    if key.isascii() and len(key) >= 5 and key.isalpha():
+        if key.endswith("ies"):
+            out.append(key[:-3] + "y")
+        elif key.endswith("s") and not key.endswith(("ss", "us", "is", "ics")):
+            out.append(key[:-1])
+    head = _HEAD.sub("", key)
+    if head != key:
+        out.append(head)
+    return out
 
 
 def group_cards(claims: list[list[str]]) -> list[list[int]]:

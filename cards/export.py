@@ -24,7 +24,7 @@ import zipfile
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from urllib.parse import quote, quote_from_bytes, unquote
+from urllib.parse import quote, unquote, urlsplit
 
 import filetype
 import genanki
@@ -34,11 +34,11 @@ from typing_extensions import NotRequired, TypedDict
 
 from . import build_id
 from .dedupe import pack_card
-from .models import Card
+from .models import Card, term_key
 from .notes import Warning_, display, read_capped
-from .pipeline import first_path
+from .pipeline import legacy_guid, source_paths
+from .render import MEDIA_EXTENSIONS, ImageResolver, definition_html, has_images, plain, term_html
 from .runner import temp_prefix
-from .render import MEDIA_EXTENSIONS, ImageResolver, definition_html, term_html
 
 MODEL_NAME = "cards: term/definition"
 # Frozen once released: adding or renaming a field makes Anki fork the note type in every collection.
@@ -97,13 +97,29 @@ CSS = """.card {
 code { font-family: "SF Mono", Menlo, Consolas, "D2Coding", monospace; font-size: 0.88em;
   background: #eef0f4; padding: 0.08em 0.3em; border-radius: 4px; }
 img { max-width: 100%; height: auto; }
-.missing-image { color: #b0503c; font-size: 0.85em; }
+pre { background: #f3f4f7; padding: 0.5em 0.7em; border-radius: 6px; overflow-x: auto; font-size: 0.85em;
+  line-height: 1.45; white-space: pre; }
+pre code { background: none; padding: 0; font-size: 1em; }
+kbd { font-family: inherit; font-size: 0.85em; border: 1px solid #c9ccd3; border-bottom-width: 2px;
+  border-radius: 4px; padding: 0 0.3em; }
+mark { background: #fff1a8; color: inherit; padding: 0 0.1em; }
+.missing-image, .image-link { color: #8a909c; font-size: 0.8em; border: 1px dashed #c9ccd3; border-radius: 4px;
+  padding: 0 0.35em; }
+.definition .more { font-size: 0.92em; }
+.definition .also { color: #8a909c; font-size: 0.72em; margin-top: 0.8em; }
+mjx-container { max-width: 100%; overflow-x: auto; overflow-y: hidden; }
 hr#answer { border: none; border-top: 1px solid #d9dce2; margin: 1em 0; }
 .nightMode .card, .night_mode .card, .card.nightMode, .card.night_mode { color: #e8e8ea; background: #1e1f22; }
 .nightMode .aliases, .night_mode .aliases { color: #a9afba; }
 .nightMode code, .night_mode code { background: #2d2f34; }
-.nightMode .source a, .night_mode .source a { color: #8fb1e3; }
+.nightMode a, .night_mode a { color: #8fb1e3; }
+.nightMode .definition [style*="background"], .night_mode .definition [style*="background"] { color: #1d1d1f; }
+.nightMode .missing-image, .night_mode .missing-image, .nightMode .image-link, .night_mode .image-link {
+  border-color: #4a4d55; }
 .nightMode hr#answer, .night_mode hr#answer { border-top-color: #3a3d44; }
+.nightMode pre, .night_mode pre { background: #2d2f34; }
+.nightMode mark, .night_mode mark { background: #6b5a12; }
+.nightMode kbd, .night_mode kbd { border-color: #4a4d55; }
 @media (max-width: 480px) { .card { font-size: 17px; padding: 0.4em 0.6em; } .term { font-size: 1.35em; } }
 """
 
@@ -482,52 +498,154 @@ def _vault_of_note(note_path: str) -> tuple[str, Path | None]:
     return real, _vault_of_dir(os.path.dirname(real))
 
 
-@lru_cache(maxsize=16384)
-def note_link(note_path: str) -> str:
-    """The Link field of a card from this note (once per note and process, like `_vault_of_note`)."""
-    real, vault = _vault_of_note(note_path)
-    if vault is not None:
-        rel = Path(real).relative_to(vault).with_suffix("").as_posix()
-        href = (f"obsidian://open?vault={quote(vault.name, safe='', errors='surrogateescape')}"
-                f"&file={quote(rel, safe='', errors='surrogateescape')}")  # a name's raw bytes, as the OS has them
-        return f'<a href="{_esc(href)}">Open in Obsidian</a>'
-    # what Path.as_uri() gives for an absolute POSIX path, without building the Path
-    uri = "file://" + quote_from_bytes(os.fsencode(real)) if os.name == "posix" else Path(real).as_uri()
-    return f'<a href="{_esc(uri)}">{_esc(display(os.path.basename(note_path)))}</a>'
+class Links:
+    """The Link field: a link to every note a card came from, where a link can work anywhere the
+    deck is studied — `obsidian://` for a note inside an Obsidian vault, `link_base` + the note's
+    path for notes published as a repository or blog (`https://github.com/me/notes/blob/main/`).
+    No `file://` links: they open nothing on a phone or another computer."""
+
+    def __init__(self, notes=(), link_base: str = ""):
+        self.base = link_base
+        self.rel = {n.path: n.rel for n in notes}
+        self.title = {n.path: n.title for n in notes}
+
+    def href(self, path: str) -> str | None:
+        real, vault = _vault_of_note(path)
+        if vault is not None:
+            rel = Path(real).relative_to(vault).with_suffix("").as_posix()
+            return (f"obsidian://open?vault={quote(vault.name, safe='', errors='surrogateescape')}"
+                    f"&file={quote(rel, safe='', errors='surrogateescape')}")  # a name's raw bytes, as the OS has them
+        if self.base and path in self.rel:
+            return self.base + quote(self.rel[path].replace(os.sep, "/"), errors="surrogateescape")
+        return None
+
+    def html(self, paths: list[str]) -> str:
+        """One link per note, labelled by where it opens (the back names the notes already):
+        `Open in Obsidian`, or with several, `Obsidian: file` for each."""
+        found = [(path, href) for path, href in ((p, self.href(p)) for p in paths) if href is not None]
+        out = []
+        for path, href in found:
+            where = "Obsidian" if href.startswith("obsidian:") else (urlsplit(href).hostname or "the web")
+            label = f"Open in {where}" if len(found) == 1 else \
+                f"{where}: {display(os.path.splitext(os.path.basename(path))[0])}"
+            out.append(f'<a href="{_esc(href)}">{_esc(label)}</a>')
+        return " · ".join(out)
+
+    @property
+    def key(self) -> str:
+        """What, besides the note paths, the links depend on (for the manifest's record of a row)."""
+        return self.base
+
+
+BACK_BUDGET = 900  # characters of note text a merged card's back shows in full before it turns compact
+
+
+def _score(e: tuple) -> tuple[int, int]:
+    """How well an explanation leads a card (lower first): an explicit `Term : definition` form over
+    a region of lines, a readable length over a bare word or a wall of text."""
+    n = len(e[0])
+    block = e[4][:1] == "B"
+    return (int(block) + int(n < 8) + int(n > 600), 0)
+
+
+def _where(e: tuple, term_keys: set[str]) -> list[str]:
+    """An explanation's heading path without what the card already says: a first heading that is the
+    note's title, a last one that is the term itself."""
+    ctx = list(e[3])
+    if ctx and e[5] and term_key(ctx[0]) == term_key(e[5]):
+        ctx = ctx[1:]
+    while ctx and term_key(ctx[-1]) in term_keys:
+        ctx = ctx[:-1]
+    return ctx
+
+
+def _fit(text: str, room: int) -> str:
+    """The first lines of an explanation that fit in `room` characters, never cutting a code block or
+    a display formula in two ("" if not even the first line fits)."""
+    lines = text.split("\n")
+    k, used = 0, 0
+    while k < len(lines) and used + len(lines[k]) <= room:
+        used += len(lines[k]) + 1
+        k += 1
+    while k and (sum(1 for ln in lines[:k] if ln.strip().startswith(("```", "~~~"))) % 2
+                 or "\n".join(lines[:k]).count("$$") % 2):
+        k -= 1
+    return "\n".join(lines[:k])
 
 
 def note_fields(card: Card, images: ImageResolver | None = None, reverse: bool = False,
-                media: Media | None = None) -> dict[str, str]:
+                media: Media | None = None, links: Links | None = None) -> dict[str, str]:
     """The note's fields as HTML. One renderer: the preview calls this too."""
-    return packed_fields(pack_card(card), images, reverse, media)
+    return packed_fields(pack_card(card), images, reverse, media, links)
 
 
 def packed_fields(card: tuple, images: ImageResolver | None = None, reverse: bool = False,
-                  media: Media | None = None) -> dict[str, str]:
-    """`note_fields` of a packed card `(term, aliases, explanations)`, the form the pipeline keeps."""
+                  media: Media | None = None, links: Links | None = None) -> dict[str, str]:
+    """`note_fields` of a packed card `(term, aliases, explanations)`, the form the pipeline keeps.
+
+    A merged card leads with its best explanation (`_score`) and keeps the others compact: each
+    says where it is from, those past `BACK_BUDGET` show their first lines, and the rest only
+    where they are. The front never shows an alias that is a whole explanation (the answer)."""
     term, aliases, expl = card[0], card[1], card[-1]
-    parts = []
+    keys = {term_key(term)}
+    names = []
+    for a in aliases:
+        for name in a.split(","):
+            k = term_key(name)
+            if k and k not in keys:
+                keys.add(k)
+                names.append(name.strip())
+    answers = {term_key(e[0]) for e in expl} if names else set()
+    order = sorted(range(len(expl)), key=lambda i: (_score(expl[i]), i))
     multi = len(expl) > 1
-    for text, path, line, context, _rule, title, _date, *_ in expl:
-        res = (media.resolver(path, line) if "![" in text else None) if media is not None else images
-        body = definition_html(text, res)
-        if multi:
-            where = " › ".join([title, *context]) if title else " › ".join(context)
-            body += f'<div class="from">{_esc(where)}</div>' if where else ""
-        parts.append(body)
+    parts, also = [], []
+    room = BACK_BUDGET
+    for n, i in enumerate(order):
+        text, path, line = expl[i][0], expl[i][1], expl[i][2]
+        title, where = expl[i][5], _where(expl[i], keys)
+        origin = " › ".join(plain(w) for w in ([title] if title else []) + where)
+        if n and room <= 0:
+            also.append(origin or plain(os.path.basename(path)))
+            continue
+        shown = text if n == 0 or len(text) <= room else _fit(text, room)
+        if not shown:
+            also.append(origin or plain(os.path.basename(path)))
+            room = 0
+            continue
+        room -= len(shown)
+        res = (media.resolver(path, line) if has_images(shown) else None) if media is not None else images
+        body = definition_html(shown, res)
+        if shown != text:
+            body += '<div class="more">…</div>'
+        if multi and origin:
+            body += f'<div class="from">{origin}</div>'
+        parts.append(body if n == 0 else f'<div class="more">{body}</div>')
     definition = '<hr class="sep">'.join(parts)
-    sources = []
-    for _text, path, line, context, _rule, title, date, *_ in expl:
-        bits = [b for b in (title, date, " › ".join(context)) if b]
-        sources.append(_esc(" · ".join(bits + [f"{display(os.path.basename(path))}:{line}"])))
-    first = expl[0]
+    if also:
+        definition += f'<div class="also">Also in: {"; ".join(also)}</div>'
+    first = expl[order[0]]
+    if multi:  # where each explanation is from is said beside it: the source line only points at the files
+        sources = [", ".join(_esc(f"{display(os.path.basename(e[1]))}:{e[2]}") for e in (expl[i] for i in order))]
+        contexts = [_where(e, keys) for e in expl]
+        shared = contexts[0]
+        for c in contexts[1:]:
+            k = 0
+            while k < min(len(shared), len(c)) and term_key(shared[k]) == term_key(c[k]):
+                k += 1
+            shared = shared[:k]
+        context = shared
+    else:
+        context = _where(first, keys)
+        bits = [plain(b) for b in (first[5], first[6], " › ".join(context)) if b]
+        sources = [" · ".join(bits + [_esc(f"{display(os.path.basename(first[1]))}:{first[2]}")])]
+    paths = list(dict.fromkeys(e[1] for e in expl))
     return {
         "Term": term_html(term),
         "Definition": definition,
-        "Aliases": _esc(", ".join(aliases)),
-        "Context": _esc(" › ".join(first[3])),
+        "Aliases": ", ".join(plain(a) for a in names if term_key(a) not in answers),
+        "Context": " › ".join(plain(c) for c in context),
         "Source": "<br>".join(sources),
-        "Link": note_link(first[1]),
+        "Link": (links or Links()).html(paths),
         "Reverse": "y" if reverse else "",
     }
 
@@ -702,6 +820,8 @@ class _ManifestFile(TypedDict):
     token: NotRequired[str]
     size: NotRequired[int]
     media: NotRequired[list[tuple[str, int, int]]]
+    namespace: NotRequired[str]
+    legacy_guids: NotRequired[bool]
 
 
 _MANIFEST = TypeAdapter(_ManifestFile)
@@ -824,10 +944,10 @@ def _digest(fields: list[str], tags: list[str], deck: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
 
 
-def _basis(group: tuple) -> str:
+def _basis(group: tuple, links: Links) -> str:
     """What a card's row is made from besides the tool and the options: its content, Link, tags and deck."""
     card = group[2]
-    text = "\x1f".join([group[4], note_link(first_path(card)), " ".join(card[5]), card[3]])
+    text = "\x1f".join([group[4], links.html(source_paths(card)), " ".join(card[5]), card[3]])
     return hashlib.blake2b(text.encode("utf-8"), digest_size=12).hexdigest()
 
 
@@ -874,8 +994,8 @@ class FieldsCache:
     Each entry also keeps the card's manifest digest with the Link, tags and deck it was
     taken over, reused while those three are the same."""
 
-    def __init__(self, res, reverse: bool):
-        self.res, self.reverse = res, reverse
+    def __init__(self, res, reverse: bool, links: Links):
+        self.res, self.reverse, self.links = res, reverse, links
         self.cache = getattr(res, "cache", None)
         self.prefix = f"f:{build_id()}:{MODEL_ID}:{int(reverse)}:"
 
@@ -893,7 +1013,7 @@ class FieldsCache:
             if not (isinstance(hit, tuple) and len(hit) == n_cached + 4):
                 missed.append(i)
                 continue
-            link, tags, deck = note_link(first_path(g[2])), " ".join(g[2][5]), g[2][3]
+            link, tags, deck = self.links.html(source_paths(g[2])), " ".join(g[2][5]), g[2][3]
             fields = out[i] = [*hit[:_LINK], link, *hit[_LINK:n_cached]]
             if hit[n_cached:n_cached + 3] == (link, tags, deck):
                 digests[i] = hit[-1]
@@ -903,10 +1023,10 @@ class FieldsCache:
         full = self.res.full_cards([groups[i] for i in missed])
         for i, packed in zip(missed, full):
             g = groups[i]
-            as_dict = packed_fields(packed, reverse=self.reverse, media=media)
+            as_dict = packed_fields(packed, reverse=self.reverse, media=media, links=self.links)
             fields = out[i] = [as_dict[f] for f in FIELDS]
             digests[i] = _digest(fields, g[2][5], g[2][3])
-            images[i] = any("![" in e[0] for e in packed[7])
+            images[i] = any(has_images(e[0]) for e in packed[7])
             if not images[i]:
                 new.append(self._entry(g, fields, " ".join(g[2][5]), g[2][3], digests[i]))
         if self.cache is not None:
@@ -922,8 +1042,24 @@ _CACHED_FIELDS = [f for f in FIELDS if f != "Link"]
 _LINK = FIELDS.index("Link")
 
 
+def _guids(groups: list[tuple], old: dict) -> list[str]:
+    """Each card's note GUID in this package: the one the pipeline made (its root's namespace), except
+    for notes a package of cards 0.1 gave a GUID shared by every root (`legacy_guid`): those the
+    manifest lists keep it, so Anki goes on updating them in place, with their review history.
+
+    A manifest with no `namespace` was written by 0.1; one with `legacy_guids` still holds such notes."""
+    notes = old["notes"]
+    if not notes or ("namespace" in old and not old.get("legacy_guids")):
+        return [g[2][6] for g in groups]
+    out = []
+    for g in groups:
+        legacy = legacy_guid(term_key(g[2][0]))
+        out.append(legacy if legacy in notes else g[2][6])
+    return out
+
+
 def _write_one(groups: list[tuple], target: Path, reverse: bool, media_roots: list[Path], report: Report,
-               now: int, inputs: str | None, fields_cache: FieldsCache) -> None:
+               now: int, inputs: str | None, fields_cache: FieldsCache, namespace: str) -> None:
     """Write one package and its manifest.
 
     When the previous package can be trusted (`Previous`), a card whose content, Link, tags
@@ -940,8 +1076,9 @@ def _write_one(groups: list[tuple], target: Path, reverse: bool, media_roots: li
     tool = fields_cache.prefix
     base = Previous.open(target, old, tool) if PATCH else None
     try:
-        bases = [_basis(g) for g in groups]
-        prevs = [old["notes"].get(g[2][6]) for g in groups]
+        bases = [_basis(g, fields_cache.links) for g in groups]
+        guids = _guids(groups, old)
+        prevs = [old["notes"].get(guid) for guid in guids]
         if base is None:
             todo = list(range(len(groups)))
         else:
@@ -954,7 +1091,7 @@ def _write_one(groups: list[tuple], target: Path, reverse: bool, media_roots: li
             entries: dict[str, dict] = {}
             kept: set[str] = set()  # notes whose row in the previous package stays as it is
             for i, g in enumerate(groups):
-                term, deck_name_, tags, guid = g[2][0], g[2][3], g[2][5], g[2][6]
+                term, deck_name_, tags, guid = g[2][0], g[2][3], g[2][5], guids[i]
                 prev = prevs[i]
                 deck = decks.get(deck_name_)
                 if deck is None:
@@ -995,7 +1132,8 @@ def _write_one(groups: list[tuple], target: Path, reverse: bool, media_roots: li
         if base is not None:
             base.close()
     manifest = {"version": MANIFEST_VERSION, "exported": now, "notes": entries, "inputs": inputs, "tool": tool,
-                "token": token, "size": target.stat().st_size, "media": _media_state(media_sources)}
+                "token": token, "size": target.stat().st_size, "media": _media_state(media_sources),
+                "namespace": namespace, "legacy_guids": any(guid != g[2][6] for guid, g in zip(guids, groups))}
     text = json.dumps(manifest, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     try:
         text.encode("utf-8")
@@ -1006,34 +1144,39 @@ def _write_one(groups: list[tuple], target: Path, reverse: bool, media_roots: li
 
 
 def write_decks(res, out_dir: Path, root: str, split: bool = False, reverse: bool = False,
-                media_roots: list[Path] | None = None, notice=None) -> Report:
+                media_roots: list[Path] | None = None, namespace: str = "", link_base: str = "",
+                notice=None) -> Report:
     """Write the .apkg (one with every topic sub-deck, or one per topic with `split`) and its manifest,
     holding the output folder's lock (`notice(text)` is told when it has to wait for it).
+
+    `namespace` is the one the cards' GUIDs were made in (`GlobalRules.guid_namespace`), recorded
+    in the manifest; `link_base` makes the links of notes outside an Obsidian vault (`Links`).
     Raises OutputError when an output cannot be written; every package is then as it was."""
     with OutputLock(out_dir, notice):
-        return _write_decks(res, out_dir, root, split, reverse, media_roots)
+        return _write_decks(res, out_dir, root, split, reverse, media_roots, namespace, link_base)
 
 
-def _write_decks(res, out_dir: Path, root: str, split: bool, reverse: bool,
-                 media_roots: list[Path] | None) -> Report:
+def _write_decks(res, out_dir: Path, root: str, split: bool, reverse: bool, media_roots: list[Path] | None,
+                 namespace: str, link_base: str) -> Report:
     report = Report()
     groups = [g for g in res.groups if g[2] is not None]
-    firsts = {first_path(g[2]) for g in groups}
-    roots = media_roots or sorted({Path(p).parent for p in firsts})
+    paths = {p for g in groups for p in source_paths(g[2])}
+    roots = media_roots or sorted({Path(p).parent for p in paths})
     now = int(time.time())
     run_key = getattr(res, "run_key", None)
     # Link fields depend on which Obsidian vault holds each note's folder, not only on the notes
-    vaults = sorted({str(_vault_of_note(p)[1]) for p in firsts}) if run_key else []
+    vaults = sorted({str(_vault_of_note(p)[1]) for p in paths}) if run_key else []
     inputs = (f"{run_key}|split={split}|reverse={reverse}|root={root}|roots={[str(r) for r in roots]}"
-              f"|vaults={vaults}" if run_key else None)
-    fields_cache = FieldsCache(res, reverse)
+              f"|vaults={vaults}|links={link_base}" if run_key else None)
+    fields_cache = FieldsCache(res, reverse, Links(res.notes, link_base))
     if split:
         by_deck: dict[str, list[tuple]] = {}
         for g in groups:
             by_deck.setdefault(g[2][3], []).append(g)
         files = deck_files(sorted(by_deck), out_dir)
         for deck in sorted(by_deck):
-            _write_one(by_deck[deck], files[deck], reverse, roots, report, now, inputs, fields_cache)
+            _write_one(by_deck[deck], files[deck], reverse, roots, report, now, inputs, fields_cache, namespace)
     else:
-        _write_one(groups, out_dir / f"{safe_filename(root)}.apkg", reverse, roots, report, now, inputs, fields_cache)
+        _write_one(groups, out_dir / f"{safe_filename(root)}.apkg", reverse, roots, report, now, inputs, fields_cache,
+                   namespace)
     return report

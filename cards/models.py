@@ -25,14 +25,18 @@ def nfc(text: str) -> str:
     return text if text.isascii() or unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
 
 
+def text_key(text: str) -> str:
+    """`term_key` for any text (not cached: for whole notes)."""
+    return _KEY_DROP.sub("", _EMPHASIS.sub("", nfc(text)).casefold())
+
+
 @lru_cache(maxsize=65536)
 def term_key(term: str) -> str:
     """Normalised identity of a term: NFC, case-folded, emphasis, spaces and hyphens ignored.
 
     `메타 러닝` == `메타러닝`, `**KD**` == `KD` == `kd`, `Cross-Entropy` == `cross entropy`.
     """
-    text = _EMPHASIS.sub("", nfc(term)).casefold()
-    return _KEY_DROP.sub("", text)
+    return text_key(term)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +57,8 @@ class Candidate:
     source: Source
     aliases: list[str] = field(default_factory=list)
     context: list[str] = field(default_factory=list)
+    evidence: dict[str, float] = field(default_factory=dict)  # what the pattern saw (see confidence.py)
+    confidence: float = 1.0
 
 
 @dataclass(slots=True, kw_only=True)
@@ -80,7 +86,7 @@ class Explanation:
     also_in: list[Source] = field(default_factory=list)  # the same text found in other places
 
 
-_MARKUP_HINT = re.compile(r"^\s*(?:[-*+#]|\d+[.)]|```)", re.M)
+_MARKUP_HINT = re.compile(r"^\s*(?:[-*+#]|\d+[.)])", re.M)
 _LIST_MARK = re.compile(r"^(\s*)(?:[-*+]|\d+[.)])\s+")
 _HEADING_MARK = re.compile(r"^(\s*)#{1,6}\s+")
 
@@ -90,11 +96,18 @@ def _check_markup(text: str) -> str:
     if not _MARKUP_HINT.search(text):
         return "\n".join(line.rstrip() for line in text.split("\n")).strip()
     lines = []
+    fence = ""
     for line in text.split("\n"):
+        stripped = line.strip()
+        if fence:  # inside a fenced code block: the code as written, up to its closing fence
+            if stripped.startswith(fence):
+                fence = ""
+            lines.append(line.rstrip())
+            continue
         line = _LIST_MARK.sub(r"\1", line)  # keep the indentation: it is the nesting
         line = _HEADING_MARK.sub(r"\1", line)
-        if line.strip().startswith("```"):
-            continue
+        if line.strip().startswith(("```", "~~~")):
+            fence = line.strip()[:3]  # kept: the renderer shows it as a code block
         lines.append(line.rstrip())
     return "\n".join(lines).strip()
 

@@ -32,6 +32,8 @@ PATTERNS: dict[str, Pattern] = {p.id: p for p in [
             "- NMS -> 겹치는 박스 중 점수가 가장 높은 것만 남김"),
     Pattern("C006", "bold-lead", "`**Term**: def`, `**Term** - def`, `**Term**. def`",
             "**Clustering**. Grouping unlabelled data"),
+    Pattern("C007", "emphasis-lead", "a sentence that opens with the term in bold or italics and goes on to "
+            "explain it: `**Term**은 …`, `A **term** is …`, `In **term**, …`", "A **model** is a generic program ..."),
     Pattern("B101", "term-then-list", "a short term line (paragraph, list item or heading) followed by a list "
             "that explains it; the list is the definition", "Adagrad\n- gradient가 커지면 ..."),
     Pattern("B102", "empty-colon", "`- Term :` with nothing after the colon, explained by its nested items or "
@@ -65,6 +67,9 @@ REJECTION_REASONS = {
     "topic stop-term": "a topic's rule file lists this term under stop_terms",
     "pattern off": "a topic's rule file switches this pattern off",
     "regex timeout": "a rule file's regex took too long on this line",
+    "example": "an item listed under examples or uses of something else (`활용 방안`, `Use cases`, `예시`)",
+    "unsure": "held back: the evidence (shown in the detail) makes the candidate less sure than `min_confidence`; "
+              "`--min-confidence 0` brings it in",
 }
 
 # Labels and chatter: never a concept. Compared by term_key, so case, spaces, hyphens and
@@ -76,7 +81,10 @@ STOP_TERMS = {term_key(w) for w in """
 장점 단점 Pros Cons 특징 Summary Conclusion Result Results Abstract Introduction Introdution Intro Overview Outline Agenda
 Background Motivation Method Methods Discussion Future_work Related_work References Reference Link Links 링크 Source Sources
 Question Answer Q A Meet_up 실험 참가자 모더레이터 발표 발표자 시간 장소 날짜 목차 차례 기타 정의 설명 Keyword Keywords 키워드
-Today TIL Q&A QnA FAQ such_as 예를_들어
+Today TIL Q&A QnA FAQ such_as 예를_들어 What Why How When Where Who Which 왜 어떻게 무엇 언제 어디 누가 여기 여기로 거기
+이것 그것 저것 아래 위 다음 이전 Extra Extras Bonus TBD TBA 서론 본론 머리말 들어가며 마치며 나가며 오전 오후 아침 점심 저녁 현재 과거 미래 요즘 최근
+Solution Solutions Trick Tricks Homework Must_know Compromise Difficulty Difficulties Another_note Side_note Mitigation
+Requirements Requirement Handling Trade-off Trade-offs Tradeoff Takeaway Caveat Caveats Warning Reminder Remark Remarks
 title date layout tags tag categories category published use_math toc toc_sticky excerpt author description comments
 permalink math created created-at updated aliases
 Problem Problems Issue Issues Example Examples Input Inputs Output Outputs 주제 취업 인턴 후속_논문 논문 문제점 개선점 한계 한계점
@@ -86,10 +94,29 @@ Considerations Conclusions Future_directions Conclusions_and_future_directions T
 """.split()}
 STOP_TERMS.discard("")
 
+# Words that name a part of an explanation, a section of a post or a log, not a concept. Generic English
+# and Korean section vocabulary (the audit's class 1), compared by term_key.
+LABEL_WORDS = {term_key(w) for w in """
+배경 개념 형태 특징 장점 단점 장단점 한계 한계점 목적 의미 효과 차이 차이점 조건 종류 유형 방법 방식 이유 원인 과정 구조 원리 예시 예제 예
+정의 설명 요약 정리 결론 목표 문제 문제점 해결 해결책 해결방법 개선 개선점 적용 사용 사용법 활용 활용방안 구현 실습 소개 역할 용도 특성 성질
+구성 구성요소 분류 단계 절차 순서 흐름 동작 동작원리 작동 작동원리 기능 필요성 중요성 의의 등장배경 비교 관계 결과 성능 한계점 주의점 주의사항
+용어 기본 기초 기본개념 개요 설명 참고 팁 후기 소감 질문 답변 내용 주제 계획 일정
+solution solutions problem problems handling trade-off tradeoff tradeoffs lecture team example examples
+motivation overview background requirements requirement trick tricks homework process analogy summary
+definition definitions intuition idea ideas approach approaches method methods usage use uses application applications
+advantages disadvantages pros cons benefits drawbacks limitations limitation properties property features feature
+types kinds steps procedure algorithm details detail notes note key keys concepts concept basics basic intro
+introduction conclusion conclusions results result goal goals purpose purposes reason reasons cause causes
+comparison difference differences issues issue challenges challenge questions question answer answers
+implementation implementations code setup installation install mitigation compromise strategy strategies
+case cases component components structure architecture characteristics principle principles vocab vocabulary
+""".split()}
+
+
 # A term that starts or ends with these is a label for a section of a log, not a concept.
 LABEL_PREFIXES = tuple(term_key(p) for p in ["오늘", "내일", "어제", "이번 주", "다음 주", "지난 주", "today", "tomorrow"])
 LABEL_SUFFIXES = tuple(term_key(s) for s in [
-    "회고", "회고록", "피어세션", "멘토링", "정리", "내용", "관련", "후기", "소감", "일정", "계획", "할 일", "한 일",
+    "회고", "회고록", "피어세션", "멘토링", "내용", "관련", "후기", "소감", "일정", "계획", "할 일", "한 일",
     "느낀 점", "배운 점", "기록", "목표", "과제", "마무리", "리뷰 일정", "스크럼", "복습", "예습", "예시", "예제",
     "프로젝트", "recap", "webinar", "meeting", "takeaways", "considerations"])
 _LABEL_NUMBERED = re.compile(
@@ -103,7 +130,8 @@ _LABEL_LEAD = re.compile(r"^(?:(?:example|examples|ex\.|e\.g\.|case|for|in|on|wi
                          r"|(?:ex|cf|eg|e\.g|참고|예)\s*\)"
                          r"|\[\s*(?:img|image|gif|math|fig|figure|table|그림|표|사진|수식)\b)", re.I)
 # A multi-word left side ending in an activity noun is a log entry ("baseline 모델 학습 적용"), not a concept.
-_ACTIVITY_END = ("적용", "개선", "변경", "구현", "수정", "추가", "제거", "시도", "분석", "확인", "진행", "사용", "생활", "준비",
+ACTIVITY_END = ("적용", "개선", "변경", "구현", "수정", "추가", "제거", "시도", "분석", "확인", "진행", "사용", "생활", "준비",
+                "세팅", "설정", "방지", "해결", "실습", "공유", "소개", "설치", "비교", "학습법", "정리법",
                  "제출", "정리", "참여", "회의", "발표", "구축", "선정")
 _ADNOMINAL = ("하는", "되는", "있는", "없는", "받는", "주는", "했던", "하던", "라는", "이라는")
 _QUANTITY = re.compile(r"^\d[\d.,]*\s*(?:bytes?|bits?|kb|mb|gb|tb|ms|sec|secs|min|mins|h|hours?|days?|개|명|시간|분|초|일|주|문제|장|번|회|층|차원)$",
@@ -120,6 +148,13 @@ _WORD_CHAR = re.compile(r"[^\W_]")
 _PARENTHESISED = re.compile(r"\([^)]*\)|（[^）]*）")
 _AMOUNT_WITH_UNIT = re.compile(r"^[\d.,~\-]+\s*[^\W\d_]{0,4}$")
 _SLASH = re.compile(r"\s*/\s*")
+_LINKS_ONLY = re.compile(r"!?\[\[[^\]]*\]\]|!?\[[^\]]*\]\([^)]*\)|\[\^[^\]]*\]|https?://\S+|\([a-z0-9 ,]*\)|"
+                         r"\b(?:and|et al|etc)\b|[,;.\s]+", re.I)
+_VALUE_FIRST = re.compile(r"^[-+]?\d+(?:[.,]\d+)?%?(?:,|\s*$|\s*(?:~|-|to|이상|이하|정도)\s)")
+_COMPARISON = re.compile(r"\s(?:<|>|<=|>=)\s|[≤≥]")
+_CJK = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
+_COMMA = re.compile(r"\s*[,，、]\s*")
+_ETC = re.compile(r"\s*(?:등등?|etc\.?|and so on|…|\.\.\.)\s*\.?$", re.I)
 _VERB_END_ANY = ("다", "요", "냐", "까", "죠", "니", "라", "네", "래", "대")
 _VERB_END_MULTI = ("함", "됨", "짐", "줌", "봄", "옴", "듦", "했", "고", "서", "면", "며", "데", "지", "자", "게")
 _VERB_END_LONG = ("음", "임", "기", "움")
@@ -133,6 +168,18 @@ _EN_SENTENCE = {"is", "are", "was", "were", "be", "been", "can", "could", "will"
                 "what", "why", "when", "if", "let's", "lets"}
 
 
+def is_label_term(text: str) -> bool:
+    """`text` only labels an aspect of something: a section word, or `X의 장점`, `X 특징`, `X 개념`."""
+    words = text.split()
+    if not words or len(words) > 4:
+        return False
+    keys = [term_key(w) for w in words]
+    if term_key(text) in LABEL_WORDS or term_key(_SYMBOLS.sub("", text)) in STOP_TERMS:
+        return True
+    last = keys[-1]
+    return last in LABEL_WORDS or ("의" in last and last.rsplit("의", 1)[1] in LABEL_WORDS)
+
+
 def is_hangul_word(word: str) -> bool:
     return bool(word) and bool(_HANGUL.match(word[-1]))
 
@@ -144,12 +191,27 @@ def is_stop_term(term: str, extra: frozenset[str] = frozenset()) -> bool:
     if _LABEL_LEAD.match(term.strip()) or _ORDINAL_LEAD.match(term.strip()):
         return True
     words = term.split()
-    if len(words) >= 2 and is_hangul_word(words[-1]) and words[-1].endswith(_ACTIVITY_END) \
-            and not words[-1].endswith("학습"):
+    if len(words) >= 2 and is_hangul_word(words[-1]) and words[-1].endswith(ACTIVITY_END) \
+            and not words[-1].endswith("학습") and not (words[-1] == "정리" and not _summary_not_theorem(words)):
         return True
     if key.startswith(LABEL_PREFIXES) or key.endswith(LABEL_SUFFIXES):
         return True
+    if key.endswith("정리") and _summary_not_theorem(words):
+        return True
     return bool(_LABEL_NUMBERED.match(term.strip()))
+
+
+_SUMMARY_STEMS = tuple(term_key(w) for w in "강의 학습 내용 개념 수업 공부 논문 코드 요약 오늘 주간 일일 복습 이론 실습 문법 핵심".split())
+
+
+def _summary_not_theorem(words: list[str]) -> bool:
+    """`정리` is both "summary" (`강의 정리`, `Transformer 정리`: a label) and "theorem" (`베이즈 정리`,
+    `중심극한정리`: a concept). A summary follows an activity word or an English topic name."""
+    key = term_key("".join(words))
+    stem = key[:-2]
+    if not stem or stem.endswith(_SUMMARY_STEMS):
+        return True
+    return len(words) >= 2 and words[-1] == "정리" and bool(re.search(r"[A-Za-z]", " ".join(words[:-1])))
 
 
 def sentence_like(term: str) -> bool:
@@ -200,10 +262,12 @@ def term_problem(term: str, extra_stop: frozenset[str] = frozenset()) -> str | N
         return "number"
     if t.count("$") % 2:
         return "formula"  # a cut-off piece of math
+    if t.startswith("$") and t.endswith("$"):
+        return "formula"  # `$h_t$ : …`: a symbol of a formula, not a concept
     if len(term_key(t)) == 1 and not _HANGUL.search(t):
         return "too short"
-    if "=" in t or "≠" in t:
-        return "formula"
+    if "=" in t or "≠" in t or _COMPARISON.search(t):
+        return "formula"  # `IoU < 0.3`, `x ≥ 0`: a condition, not a term
     if "?" in t or "？" in t:
         return "question"
     if is_stop_term(t, extra_stop):
@@ -224,10 +288,13 @@ def term_problem(term: str, extra_stop: frozenset[str] = frozenset()) -> str | N
 
 
 @lru_cache(maxsize=32768)
-def definition_problem(text: str) -> str | None:
-    """Why `text` cannot be a card's back (after images, links and markup are removed)."""
+def definition_problem(text: str, raw: str = "") -> str | None:
+    """Why `text` cannot be a card's back (after images, links and markup are removed). With the `raw` back,
+    a back that is only links, citations or URLs (`[[@smith2009|smith2009]], [[@lee2011]]`) has no text."""
     t = text.strip()
     if not t or not _WORD_CHAR.search(t):
+        return "no text"
+    if raw and ("[" in raw or "://" in raw) and not _WORD_CHAR.search(_LINKS_ONLY.sub(" ", raw)):
         return "no text"
     if _URL.match(t) and len(t.split()) == 1:
         return "url"
@@ -235,10 +302,15 @@ def definition_problem(text: str) -> str | None:
         return "number"
     if _AMOUNT_WITH_UNIT.match(t):
         return "number"  # a quantity with its unit: `2시간`, `8문제`, `30 min`
-    if "/" in t:
-        parts = [p.strip() for p in _SLASH.split(t) if p.strip()]
-        if len(parts) >= 3 and all(len(p.split()) <= 2 and len(p) <= 24 for p in parts):
-            return "only names"
+    if _VALUE_FIRST.match(t):
+        return "number"  # `decay rate = 0.9, stepsize는 …`: a value, not an explanation
+    for sep in (_SLASH, _COMMA):
+        if sep is _COMMA and (_CJK.search(t) or t.endswith((".", "。", "다")) or "{" in t or "(" in t):
+            continue  # a sentence, not a list (Chinese and Japanese separate clauses with `、`)
+        if sep.search(t):
+            parts = [p.strip() for p in sep.split(_ETC.sub("", t)) if p.strip()]
+            if len(parts) >= 3 and all(len(p.split()) <= 2 and len(p) <= 24 for p in parts):
+                return "only names"  # `AWS, GCP, Azure 등`, `메타러닝 / 전이학습 / 연속학습`
     return None
 
 

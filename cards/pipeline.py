@@ -13,6 +13,7 @@ their first card's position, so the result is identical to a run from scratch.
 from __future__ import annotations
 
 import hashlib
+import json
 import marshal
 import pickle
 import re
@@ -29,7 +30,8 @@ from .models import Card, Rejection, Source, term_key, validate
 from .notes import Note, Warning_, display, read_capped, read_note, walk
 from .rules import NoteInfo, RuleSet, folders_of, topic_of
 
-GUID_NAMESPACE = "cards-term-v1"
+LEGACY_GUID_NAMESPACE = "cards-term-v1"  # cards 0.1: one namespace for every export (see `legacy_guid`)
+GUID_SCHEME = "cards-term-v2"
 STATE_RESAVE_READS = 500  # notes read again (touched, not changed) that make saving the state worth it
 
 
@@ -108,9 +110,19 @@ def anki_tag(text: str) -> str:
     return t
 
 
-def guid_for_term(key: str) -> str:
-    """The note GUID: from the normalised term only, so edits to a definition update the same note."""
-    return genanki.guid_for(GUID_NAMESPACE, key)
+def guid_for_term(key: str, namespace: str) -> str:
+    """The note GUID: from the normalised term within the root deck's namespace (`GlobalRules.guid_namespace`).
+
+    Never from the definition, so an edited definition updates the same note; never the same
+    for two roots, so two exports (two courses, two vaults) never update each other's notes
+    in one Anki profile. The two parts are JSON-encoded so no pair of them can run together."""
+    return genanki.guid_for(GUID_SCHEME, json.dumps([namespace, key], ensure_ascii=False))
+
+
+def legacy_guid(key: str) -> str:
+    """The GUID cards 0.1 gave a term, the same under every root. Notes a package's manifest
+    lists under it keep it, so decks exported then keep updating in place (see export)."""
+    return genanki.guid_for(LEGACY_GUID_NAMESPACE, key)
 
 
 def deck_name(root: str, deck: str) -> str:
@@ -143,15 +155,23 @@ def _rejection(t: tuple) -> Rejection:
 
 def first_path(card: tuple) -> str:
     """The path of a packed card's first explanation, whether the card is whole or a head."""
-    return card[7] if isinstance(card[7], str) else card[7][0][1]
+    return card[7].split("\x00", 1)[0] if isinstance(card[7], str) else card[7][0][1]
+
+
+def source_paths(card: tuple) -> list[str]:
+    """The distinct note paths of a packed card's explanations, in order (whole card or head)."""
+    if isinstance(card[7], str):
+        return card[7].split("\x00")
+    return list(dict.fromkeys(e[1] for e in card[7]))
 
 
 def _head(group: tuple) -> tuple:
-    """A group as the run state keeps it: the card without its explanations (they are cached by ident)."""
+    """A group as the run state keeps it: the card without its explanations (they are cached by ident),
+    only their note paths (NUL-separated), which the export's links are made from."""
     card = group[2]
     if card is None or isinstance(card[7], str):
         return group
-    return (group[0], group[1], (*card[:7], card[7][0][1]), *group[3:])
+    return (group[0], group[1], (*card[:7], "\x00".join(source_paths(card))), *group[3:])
 
 
 def _card(t: tuple) -> Card:
@@ -168,6 +188,7 @@ class _Finisher:
         self.rules, self.root, self.info = rules, root, info_by_path
         self.aliases = Aliases(rules.alias_groups)
         self.fallback = rules.glob.fallback_topic
+        self.namespace = rules.glob.guid_namespace(root)
         self.stop = {id(t): {term_key(s) for s in t.rules.stop_terms} for t in rules.topics}
 
     def groups(self, items: list[tuple[str, int, tuple]], jobs: int | None = 1) -> list[tuple]:
@@ -225,7 +246,7 @@ class _Finisher:
                 tags.append(anki_tag("folder::" + "::".join(folders)))
         tags.append(anki_tag("topic::" + tname))
         tags = sorted({t for t in tags if t})
-        return (term, names, tname, deck, reason, tags, guid_for_term(term_key(term)), expl), None
+        return (term, names, tname, deck, reason, tags, guid_for_term(term_key(term), self.namespace), expl), None
 
 
 class Result:

@@ -12,6 +12,7 @@ import fnmatch
 import hashlib
 import json
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -21,6 +22,7 @@ import regex
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from .confidence import DEFAULT_MIN_CONFIDENCE
 from .models import term_key
 from .notes import YamlLimit, safe_yaml
 
@@ -28,6 +30,12 @@ GLOBAL_FILE = "_global.yaml"
 FALLBACK_TOPIC = "Unsorted"
 DEFAULT_ROOT = "Study Notes"
 REGEX_TIMEOUT = 0.05  # seconds a user regex may spend on one line
+
+
+def deck_key(name: str) -> str:
+    """A deck name as Anki compares them: NFC, case-insensitive, each `::` part trimmed."""
+    parts = [p.strip() for p in unicodedata.normalize("NFC", name).split("::")]
+    return "::".join(p for p in parts if p).casefold()
 
 
 class RuleError(Exception):
@@ -127,6 +135,41 @@ class GlobalRules(_Strict):
     stop_terms: list[str] = Field(default_factory=list)
     patterns: list[PatternSpec] = Field(default_factory=list)
     disable: list[str] = Field(default_factory=list)
+    min_confidence: float = Field(default=DEFAULT_MIN_CONFIDENCE, ge=0.0, le=1.0,
+                                  description="candidates less sure than this are held back (`unsure`); 0 keeps all")
+    renamed_roots: dict[str, str] = Field(
+        default_factory=dict, description="root deck → the name it had before a rename; its notes keep the GUIDs "
+        "made under the old name, so Anki keeps updating them (and their review history)")
+
+    link_base: str = Field(default="", description="where the notes are published, e.g. "
+                           "https://github.com/me/notes/blob/main/ : each card links to this plus the note's path "
+                           "inside the folder given to `cards`")
+
+    @field_validator("link_base")
+    @classmethod
+    def _link_base(cls, v: str) -> str:
+        if v and not re.match(r"^(https?|obsidian)://", v, re.I):
+            raise ValueError("link_base must start with https://, http:// or obsidian://")
+        return v
+
+    @field_validator("renamed_roots")
+    @classmethod
+    def _renames(cls, v: dict[str, str]) -> dict[str, str]:
+        for new, old in v.items():
+            if not new.strip() or not old.strip():
+                raise ValueError("a renamed root and its old name must not be empty")
+        return v
+
+    def guid_namespace(self, root: str) -> str:
+        """The namespace of the note GUIDs under this root deck: its name as Anki compares deck
+        names (NFC, case-folded, each `::` part trimmed), or the name it had before the renames
+        `renamed_roots` records (followed back, a chain A → B → C too)."""
+        renamed = {deck_key(k): v for k, v in self.renamed_roots.items()}
+        key, seen = deck_key(root), set()
+        while key in renamed and key not in seen:
+            seen.add(key)
+            key = deck_key(renamed[key])
+        return key
 
     @field_validator("root")
     @classmethod
@@ -183,13 +226,19 @@ class RuleSet:
             groups += [list(g) for g in t.rules.aliases]
         return groups
 
+    def set_min_confidence(self, cut: float) -> None:
+        """Override the confidence cut (`--min-confidence`); the digest follows, so nothing cached is reused."""
+        if cut != self.glob.min_confidence:
+            self.glob.min_confidence = cut
+            self.digest = hashlib.sha256(f"{self.digest}\0min_confidence={cut!r}".encode()).hexdigest()[:16]
+
     def settings(self):
         from .extract import Settings  # local: extract imports nothing from here
         from .patterns import PATTERNS
         extra = [UserPattern(p.id, regex.compile(p.regex), origin) for origin, p in self._patterns()]
         disabled = frozenset(self.glob.disable) & set(PATTERNS)
         return Settings(stop_terms=frozenset(term_key(s) for s in self.glob.stop_terms), disabled=disabled,
-                        extra=extra)
+                        extra=extra, min_confidence=self.glob.min_confidence)
 
     def _patterns(self):
         for p in self.glob.patterns:

@@ -167,8 +167,9 @@ def test_rendering_math_images_and_escaping(tmp_path, col):
     assert "Softmax" in q
     assert r"\(p_i &lt; 1\)" in a and "&amp; 합은 1" in a
     assert '<img src="cards-' in a
-    assert "&lt;script&gt;" in a and "<script>alert" not in a
-    assert "<img src=x" not in a and 'href="javascript' not in a and "&lt;img src=x onerror" in a
+    # the sanitizer drops what could run, with a script's text; the rest of the line stays
+    assert "주의" in a and "<script" not in a.lower() and "alert" not in a
+    assert "<img src=x" not in a and "onerror" not in a and 'href="javascript' not in a
     media = Path(col.media.dir())
     assert any(p.name.startswith("cards-") for p in media.iterdir())
 
@@ -206,11 +207,11 @@ def test_split_and_reverse(tmp_path, col):
 
 def test_orphans_are_reported_with_a_search_that_finds_them(tmp_path, col):
     notes = tmp_path / "notes"
-    write_note(notes, "n.md", "- Adam : 옵티마이저\n- Old*Term_1 : 곧 지울 카드\n")
+    write_note(notes, "n.md", "- Adam : 적응형 학습률 옵티마이저\n- Old*Term_1 : 곧 지울 카드\n")
     export(notes, tmp_path / "d")
     apkg = tmp_path / "d" / "Study Notes.apkg"
     import_into(col, apkg)
-    write_note(notes, "n.md", "- Adam : 옵티마이저\n- Lion : 새 옵티마이저\n")
+    write_note(notes, "n.md", "- Adam : 적응형 학습률 옵티마이저\n- Lion : 새 옵티마이저\n")
     out = export(notes, tmp_path / "d")
     assert "1 added, 0 changed, 1 no longer in the notes" in out
     search = next(ln.strip() for ln in out.splitlines() if ln.strip().startswith('"note:'))
@@ -220,7 +221,7 @@ def test_orphans_are_reported_with_a_search_that_finds_them(tmp_path, col):
 
 def test_interrupted_export_leaves_the_previous_deck(tmp_path, monkeypatch):
     notes = tmp_path / "notes"
-    write_note(notes, "n.md", "- Adam : 옵티마이저\n")
+    write_note(notes, "n.md", "- Adam : 적응형 학습률 옵티마이저\n")
     export(notes, tmp_path / "d")
     apkg = tmp_path / "d" / "Study Notes.apkg"
     before = apkg.read_bytes()
@@ -302,7 +303,7 @@ def test_a_cached_card_digest_is_reused_only_with_the_same_link(tmp_path):
     Obsidian vault, the card counts as changed (newer mod time), so Anki takes the new Link."""
     env = {**os.environ, "CARDS_CACHE_DIR": str(tmp_path / "cache")}
     notes = tmp_path / "notes"
-    write_note(notes, "n.md", "- Adam : 옵티마이저\n- Lion : 새 옵티마이저\n")
+    write_note(notes, "n.md", "- Adam : 적응형 학습률 옵티마이저\n- Lion : 새 옵티마이저\n")
 
     def run(out: str, *extra: str) -> str:
         r = subprocess.run([sys.executable, "-m", "cards", "export", str(notes), "--out", str(tmp_path / out),
@@ -342,7 +343,7 @@ def test_a_patched_package_is_the_package_written_from_scratch(tmp_path, monkeyp
     note type, media and manifest a from-scratch write gives, and what Anki imports is the same."""
     monkeypatch.setenv("CARDS_CACHE_DIR", str(tmp_path / "cache"))
     notes = tmp_path / "notes"
-    write_note(notes, "a.md", "## Optimization\n- Adam : 옵티마이저\n- SGD : 확률적 경사 하강법\n")
+    write_note(notes, "a.md", "## Optimization\n- Adam : 적응형 학습률 옵티마이저\n- SGD : 확률적 경사 하강법\n")
     write_note(notes, "b.md", "Softmax\n- 확률로 바꿈 ![d](d.png)\n- Dropout : 뉴런을 끔\n- Adam : 모멘텀 + RMSProp\n")
     write_note(notes, "c.md", "# Regularization\n- Early stopping : 검증 손실이 오르면 멈춤\n- Mixup : 두 이미지를 섞음\n")
     (notes / "d.png").write_bytes(b"\x89PNG one")
@@ -409,7 +410,7 @@ def test_a_patched_package_is_the_package_written_from_scratch(tmp_path, monkeyp
     step("image changed")
     write_note(notes, "b.md", "Softmax\n- 확률로 바꿈 ![d](d.png)\n\n## Optimization\n- Dropout : 뉴런을 끔\n")
     step("moved to another topic")
-    write_note(notes, "a.md", "## Optimization\n- Adam : 옵티마이저\n- SGD : 확률적 경사 하강법\n")
+    write_note(notes, "a.md", "## Optimization\n- Adam : 적응형 학습률 옵티마이저\n- SGD : 확률적 경사 하강법\n")
     step("edit reverted")
     write_note(notes, "c.md", "# Regularization\n- Early stopping : 다시 추가\n")
     step("added again within the same second", advance=0)  # new ids never collide with the kept ones
@@ -422,23 +423,23 @@ def test_a_package_without_its_manifest_is_never_patched(tmp_path):
     """A package written by a run that died before its manifest (or a package from elsewhere)
     does not match the manifest's token: the next export writes everything afresh."""
     notes = tmp_path / "notes"
-    write_note(notes, "n.md", "- Adam : 옵티마이저\n- Lion : 새 옵티마이저\n")
+    write_note(notes, "n.md", "- Adam : 적응형 학습률 옵티마이저\n- Lion : 새 옵티마이저\n")
     out = tmp_path / "d"
     export(notes, out)
     manifest = (out / "Study Notes.manifest.json").read_bytes()
     write_note(notes, "n.md", "- Adam : 바뀐 설명\n- Lion : 새 옵티마이저\n")
     export(notes, out)
     (out / "Study Notes.manifest.json").write_bytes(manifest)  # as if the manifest never got written
-    write_note(notes, "n.md", "- Adam : 옵티마이저\n- Lion : 새 옵티마이저\n")  # back to what it records
+    write_note(notes, "n.md", "- Adam : 적응형 학습률 옵티마이저\n- Lion : 새 옵티마이저\n")  # back to what it records
     export(notes, out)
     col = Collection(str(tmp_path / "c.anki2"))
     try:
         import_into(col, out / "Study Notes.apkg")
-        assert notes_by_term(col)["Adam"]["Definition"].startswith("옵티마이저")
+        assert notes_by_term(col)["Adam"]["Definition"].startswith("적응형 학습률 옵티마이저")
     finally:
         col.close()
     (out / "Study Notes.apkg").write_bytes(b"not a zip")  # a damaged package: written afresh too
-    write_note(notes, "n.md", "- Adam : 옵티마이저\n- Lion : 바뀐 옵티마이저\n")
+    write_note(notes, "n.md", "- Adam : 적응형 학습률 옵티마이저\n- Lion : 바뀐 옵티마이저\n")
     assert "Wrote" in export(notes, out)
     with zipfile.ZipFile(out / "Study Notes.apkg") as z:
         assert z.testzip() is None
@@ -458,7 +459,7 @@ def test_an_export_from_a_warm_cache_imports_exactly_like_one_from_scratch(tmp_p
     """Reused merges, reused rendered fields and lost cache entries never change what Anki gets."""
     monkeypatch.setenv("CARDS_CACHE_DIR", str(tmp_path / "cache"))
     notes = tmp_path / "notes"
-    write_note(notes, "a.md", "## Optimization\n- Adam : 옵티마이저\n- SGD : 확률적 경사 하강법\n")
+    write_note(notes, "a.md", "## Optimization\n- Adam : 적응형 학습률 옵티마이저\n- SGD : 확률적 경사 하강법\n")
     write_note(notes, "b.md", "Softmax\n- 확률로 바꿈 ![d](d.png)\n- Adam : 모멘텀 + RMSProp\n")
     (notes / "d.png").write_bytes(b"\x89PNG one")
     cached = ["export", str(notes), "--rules", str(REPO / "rules")]
@@ -517,13 +518,13 @@ def test_split_deck_files_never_collide(tmp_path):
 
 @pytest.mark.parametrize("name", ["", "   ", "::", "A::  ::B", "a\nb"])
 def test_names_that_cannot_be_a_deck_are_refused(tmp_path, name):
-    notes = write_note(tmp_path / "notes", "n.md", "- Adam : 옵티마이저\n")
+    notes = write_note(tmp_path / "notes", "n.md", "- Adam : 모멘텀과 RMSprop을 합친 옵티마이저\n")
     r = CliRunner().invoke(main, ["export", str(notes), "--out", str(tmp_path / "d"), "--no-cache", "--name", name])
     assert r.exit_code == 2 and "error: --name" in r.stderr and not (tmp_path / "d").exists()
 
 
 def test_root_names_that_are_not_file_names_get_files_of_their_own(tmp_path):
-    notes = write_note(tmp_path / "notes", "n.md", "- Adam : 옵티마이저\n")
+    notes = write_note(tmp_path / "notes", "n.md", "- Adam : 모멘텀과 RMSprop을 합친 옵티마이저\n")
     for name in ("..", ".", "가" * 100):
         export(notes, tmp_path / "d", "--name", name)
     packages = sorted((tmp_path / "d").glob("*.apkg"))
@@ -571,7 +572,7 @@ def test_a_missing_image_is_warned_about_once(tmp_path):
 ])
 def test_a_manifest_of_the_wrong_shape_is_rebuilt_from_the_package(tmp_path, monkeypatch, col, breakage):
     notes = tmp_path / "notes"
-    write_note(notes, "a.md", "- Adam : 옵티마이저\n- SGD : 확률적 경사 하강법\n")
+    write_note(notes, "a.md", "- Adam : 모멘텀과 RMSprop을 합친 옵티마이저\n- SGD : 확률적 경사 하강법\n")
     out = tmp_path / "d"
     monkeypatch.setattr(time, "time", lambda: 1_800_000_000.0)
     export(notes, out)
@@ -579,7 +580,7 @@ def test_a_manifest_of_the_wrong_shape_is_rebuilt_from_the_package(tmp_path, mon
     data = json.loads(manifest.read_text(encoding="utf-8"))
     breakage(data)
     manifest.write_text(json.dumps(data), encoding="utf-8")
-    write_note(notes, "a.md", "- Adam : 옵티마이저 (고침)\n- SGD : 확률적 경사 하강법\n")
+    write_note(notes, "a.md", "- Adam : 모멘텀과 RMSprop을 합친 옵티마이저 (고침)\n- SGD : 확률적 경사 하강법\n")
     monkeypatch.setattr(time, "time", lambda: 1_800_000_100.0)
     r = CliRunner().invoke(main, ["export", str(notes), "--out", str(out), "--no-cache", "--rules",
                                   str(REPO / "rules"), "--verbose"])

@@ -33,7 +33,8 @@ def vault(tmp_path: Path, name: str, data: bytes) -> Path:
 
 CASES = [
     # name, file name, bytes, expected card terms from the bad file, warning fragment (None: no warning)
-    ("invalid utf-8", "bad.md", b"- KD : \xff\xfe\xfa broken\n", ["KD"], "bad.md:1: not valid UTF-8"),
+    ("invalid utf-8", "bad.md", b"- KD : \xff\xfe\xfa a small model learns from a big one\n", ["KD"],
+     "bad.md:1: not valid UTF-8"),
     ("cp949 korean", "kr.md", "- 증류 : 큰 모델의 지식을 옮김\n".encode("cp949"), ["증류"], "kr.md:1: not UTF-8; read as CP949"),
     ("utf-16 with bom", "u16.md", codecs.BOM_UTF16_LE + "- Dropout : 뉴런을 끔\n".encode("utf-16-le"), ["Dropout"],
      "u16.md: read as UTF-16"),
@@ -285,7 +286,7 @@ def test_note_names_that_are_not_utf8(tmp_path):
     try:
         import_into(col, tmp_path / "d" / "Study Notes.apkg")
         kd = notes_by_term(col)["증류"]
-        assert "\ufffd" in kd["Source"] and "file://" in kd["Link"]
+        assert "\ufffd" in kd["Source"]
         assert any(t.startswith("folder::") and "\ufffd" in t for t in kd.tags)
     finally:
         col.close()

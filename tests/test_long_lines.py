@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from cards.blocks import parse_blocks
 from cards.models import Candidate, Source, term_key, validate
 from cards.notes import parse_note
-from cards.render import _definition_html
+from cards.render import _definition_html, _inline_cached
 from tests.test_properties import assert_safe
 
 N = 2000
@@ -39,7 +39,7 @@ UNITS = ["[", "]", "(", ")", "!", "`", "$", "\\", "*", "_", "~", "<", ">", "#", 
 PREFIXES = ["", "- a : ", "# a"]
 
 FUNCTIONS = {
-    "render": lambda s: _definition_html(s, None),  # not the cached wrapper: every run does the work
+    "render": lambda s: (_inline_cached.cache_clear(), _definition_html(s, None)),  # every run does the work
     "note": lambda s: parse_note(s.encode("utf-8"), "n.md"),
     "blocks": parse_blocks,
     "validate": lambda s: validate(Candidate(term="Term", definition=s, rule="C001", source=Source("n.md", 1))),
@@ -142,6 +142,7 @@ def test_long_lines_of_special_characters_render_safely(runs, prefix):
     text = prefix + "".join(unit * n for unit, n in runs)
     done = _guard(60 if os.environ.get("CI") else 30)
     try:
+        _inline_cached.cache_clear()
         assert_safe(_definition_html(text, None))
         parse_blocks(text)
         note = parse_note(text.encode("utf-8"), "n.md")

@@ -76,6 +76,20 @@ def test_merge_through_aliases_from_notes_and_rules():
     assert len(merged[0].explanations) == 3
 
 
+def test_merge_spelling_variants_but_not_notation():
+    """`Optimizers` and `optimizer`, `역전파 알고리즘` and `역전파` are one concept each; a one-letter alias
+    (`행동 (A)`) is notation and must not pull in every card whose term is `A`."""
+    cards = _cards(cand("Optimizers", "옵티마이저들"), cand("optimizer", "파라미터를 갱신하는 방법", 3),
+                   cand("역전파 알고리즘", "미분을 뒤로 전달", 5, aliases=["Back Propagation"]),
+                   cand("역전파", "체인룰로 gradient를 계산", 7), cand("행동", "취할 수 있는 선택지", 9, aliases=["A"]),
+                   cand("A", "알파벳의 첫 글자", 11), cand("Process", "실행 중인 프로그램", 13),
+                   cand("Statistics", "자료를 요약하는 학문", 15), cand("Statistic", "표본의 함수", 17))
+    merged, _ = merge_cards(cards)
+    assert [c.term for c in merged] == ["Optimizers", "역전파 알고리즘", "행동", "A", "Process", "Statistics",
+                                        "Statistic"]
+    assert [len(c.explanations) for c in merged[:2]] == [2, 2]
+
+
 def test_merge_is_order_stable():
     cards = _cards(cand("B"), cand("A"), cand("b", "다른 설명"))
     assert [c.term for c in merge_cards(cards)[0]] == ["B", "A"]

@@ -2,6 +2,7 @@
 validates into a card or becomes a rejection, output is deterministic, and rendering is safe."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
@@ -69,18 +70,29 @@ def test_whole_note_pipeline_never_raises(data):
         assert all(" " not in t for t in card.tags)
 
 
-ALLOWED_TAGS = {"b", "i", "s", "code", "a", "img", "ul", "li", "br", "span"}
-SAFE_HREF = ("http://", "https://", "obsidian://", "file://", "mailto:")
+# What a card may show (the sanitizer's allowlist, written out again here on purpose)
+ALLOWED_TAGS = {"a", "abbr", "b", "blockquote", "br", "code", "del", "div", "em", "font", "hr", "i", "img", "ins",
+                "kbd", "li", "mark", "ol", "p", "pre", "q", "s", "small", "span", "strike", "strong", "sub", "sup",
+                "table", "tbody", "td", "tfoot", "th", "thead", "tr", "u", "ul"}
+ALLOWED_ATTRS = {"href", "src", "alt", "class", "style", "title", "width", "height", "color", "colspan", "rowspan",
+                 "align", "start"}
+SAFE_HREF = ("http://", "https://", "obsidian://", "mailto:")
+RUNS = re.compile(r"<\s*/?\s*(?:script|style|iframe|object|embed|svg|math|form|input|link|meta|base)\b|\son\w+\s*="
+                  r"|javascript:|vbscript:|expression\(|url\(", re.I)
 
 
 def assert_safe(html: str) -> None:
-    import re
     tags = {t.lower() for t in re.findall(r"<\s*/?\s*([a-zA-Z][a-zA-Z0-9]*)", html)}
     assert tags <= ALLOWED_TAGS, tags - ALLOWED_TAGS
-    for attr, value in re.findall(r'\s([a-zA-Z-]+)="([^"]*)"', html):
-        assert attr in ("href", "src", "alt", "class"), attr
-        if attr == "href":
-            assert value.startswith(SAFE_HREF), value
+    for tag in re.findall(r"<[a-zA-Z][^>]*>", html):
+        assert not RUNS.search(tag), tag
+        for attr, value in re.findall(r'\s([a-zA-Z-]+)="([^"]*)"', tag):
+            assert attr in ALLOWED_ATTRS, attr
+            if attr == "href":
+                assert value.startswith(SAFE_HREF), value
+            if attr == "src":
+                assert re.fullmatch(r"cards-[0-9a-f]{16}(\.\w+)?", value), value
+    assert not re.search(r"<\s*/?\s*(?:script|style|iframe|svg)", html, re.I)  # nor as text of a kept tag
 
 
 @CHECK

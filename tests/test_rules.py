@@ -113,7 +113,7 @@ def test_user_pattern(tmp_path):
 
 
 def test_catastrophic_user_regex_is_bounded(tmp_path):
-    note = "- " + "a" * 5000 + "!\n- Adam : 옵티마이저\n"
+    note = "- " + "a" * 5000 + "!\n- Adam : 적응형 학습률 옵티마이저\n"
     rules = {"bad.yaml": "patterns:\n  - id: SLOW\n    regex: '^(?P<term>(a+)+)(?P<definition>b)$'\n"}
     decks, res = decks_for(tmp_path, rules, note=note)
     assert "Adam" in decks  # the note still gives its cards
@@ -164,7 +164,7 @@ def test_conflicting_aliases(tmp_path):
 
 def test_cli_bad_rule_file_exits_2_and_applies_nothing(tmp_path):
     write(tmp_path / "rules", {"x.yaml": "match:\n  tems: [a]\n"})
-    (tmp_path / "n.md").write_text("- Adam : 옵티마이저\n", encoding="utf-8")
+    (tmp_path / "n.md").write_text("- Adam : 적응형 학습률 옵티마이저\n", encoding="utf-8")
     r = CliRunner().invoke(main, ["extract", str(tmp_path / "n.md"), "--rules", str(tmp_path / "rules"), "--no-cache"])
     assert r.exit_code == 2
     assert "x.yaml:2: match.tems: unknown field" in r.output
@@ -179,7 +179,7 @@ def test_rules_commands(tmp_path):
     load_rules(folder)  # the starter file is valid as written
     assert runner.invoke(main, ["rules", "new", "Computer Vision", "--rules", str(folder)]).exit_code == 2
     (folder / "computer-vision.yaml").write_text("topic: Computer Vision\nmatch: {terms: [pooling]}\n", encoding="utf-8")
-    (tmp_path / "n.md").write_text("- Pooling : 크기를 줄임\n- Adam : 옵티마이저\n", encoding="utf-8")
+    (tmp_path / "n.md").write_text("- Pooling : 크기를 줄임\n- Adam : 적응형 학습률 옵티마이저\n", encoding="utf-8")
     r = runner.invoke(main, ["rules", "check", str(tmp_path / "n.md"), "--rules", str(folder)])
     assert r.exit_code == 0
     assert "Pooling  ← computer-vision.yaml: term 'pooling'" in r.output
@@ -238,7 +238,7 @@ def test_a_billion_laughs_is_refused_before_it_is_built(tmp_path, where):
     rules = write(tmp_path / "rules", {"topic.yaml": "topic: T\n"})
     notes = tmp_path / "notes"
     notes.mkdir()
-    (notes / "good.md").write_text("- Adam : 옵티마이저\n", encoding="utf-8")
+    (notes / "good.md").write_text("- Adam : 모멘텀과 RMSprop을 합친 옵티마이저\n", encoding="utf-8")
     if where == "rule file":
         (rules / "laughs.yaml").write_text(laughs + "match:\n  terms: *l9\n", encoding="utf-8")
     else:
@@ -267,3 +267,35 @@ def test_a_root_that_cannot_be_a_deck_is_a_rule_error(tmp_path):
     folder = write(tmp_path / "rules", {"_global.yaml": "root: ' :: '\n"})
     with pytest.raises(RuleError, match=r"_global\.yaml:1: root: a deck name needs text"):
         load_rules(folder)
+
+
+def test_min_confidence_holds_back_and_one_option_brings_in(tmp_path):
+    """What the confidence model holds back is listed by --explain with its evidence; --min-confidence 0 (or
+    `min_confidence: 0` in _global.yaml) brings it in, and the cache never serves the other setting's result."""
+    from click.testing import CliRunner
+    from cards.cli import main
+    note = tmp_path / "n.md"
+    note.write_text("## 기본 개념\n- Thread : 프로세스 안에서 실행되는 흐름의 단위\n- Process : 실행 중인 프로그램\n"
+                    "- Mutex : 한 번에 한 스레드만 들어가게 하는 잠금\n", encoding="utf-8")
+    cache = {"CARDS_CACHE_DIR": str(tmp_path / "cache")}
+    run = CliRunner().invoke
+
+    def terms(*args):
+        r = run(main, ["extract", str(note), "--format", "jsonl", *args], env=cache)
+        assert r.exit_code == 0, r.output
+        return [json.loads(ln)["term"] for ln in r.stdout.splitlines() if ln.startswith("{")], r.stderr
+
+    kept, _ = terms()
+    assert "기본 개념" not in kept and {"Thread", "Process", "Mutex"} <= set(kept)
+    _, explained = terms("--explain")
+    assert "unsure [B101]: '기본 개념' (confidence" in explained
+    everything, _ = terms("--min-confidence", "0")
+    assert "기본 개념" in everything
+    assert terms()[0] == kept  # the cached run with the other cut is not reused
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "_global.yaml").write_text("min_confidence: 0\n", encoding="utf-8")
+    assert "기본 개념" in terms("--rules", str(rules))[0]
+    (rules / "_global.yaml").write_text("min_confidence: 2\n", encoding="utf-8")
+    r = run(main, ["extract", str(note), "--rules", str(rules)])
+    assert r.exit_code == 2 and "min_confidence" in r.stderr

@@ -27,7 +27,7 @@ def vault(tmp_path: Path) -> Path:
         d = v / f"part{n % 3}"
         d.mkdir(parents=True, exist_ok=True)
         (d / f"n{n:03d}.md").write_text(
-            f"---\ntags: [t{n % 4}]\n---\n## Optimization\n- Adam : 옵티마이저 {n % 5}\n- Term{n} : 정의 {n}\n"
+            f"---\ntags: [t{n % 4}]\n---\n## Optimization\n- Adam : 적응형 학습률 옵티마이저 {n % 5}\n- Term{n} : 정의 {n}\n"
             f"Pooling\n- feature map 크기를 줄임 {n % 2}\n- 꿀팁 : 잡담 {n}\n", encoding="utf-8")
     return v
 
