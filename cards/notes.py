@@ -33,9 +33,11 @@ def display(text: str) -> str:
         text.encode("utf-8")
         return text
     except UnicodeEncodeError:
-        return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace") \
-            if all(not 0xD800 <= ord(c) <= 0xDC7F and not 0xDD00 <= ord(c) <= 0xDFFF for c in text) \
-            else text.encode("utf-8", "replace").decode("utf-8")
+        pass
+    try:  # the OS's bytes back, then decoded with U+FFFD for what is not UTF-8
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    except UnicodeEncodeError:  # a surrogate no file name can hold
+        return text.encode("utf-8", "replace").decode("utf-8")
 
 
 @dataclass
