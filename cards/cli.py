@@ -6,6 +6,7 @@ import gc
 import io
 import json
 import os
+import signal
 import sys
 from collections import Counter
 from pathlib import Path
@@ -14,9 +15,35 @@ import click
 
 from . import __version__
 from .models import card_to_json
+from .notes import display
 from .rules import RuleError, RuleSet, load_rules
 
-EXIT_OK, EXIT_NOTHING, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_NOTHING, EXIT_USAGE, EXIT_OUTPUT = 0, 1, 2, 3
+
+
+class _Run:
+    committed = False  # the command's output is complete: an interrupt now changes nothing
+
+
+def committed() -> None:
+    """Mark the output as written: from now on Ctrl-C or SIGTERM stops the process without calling it failed."""
+    _Run.committed = True
+
+
+def output_error(exc, previous: str = "") -> None:
+    """Say that an output could not be written, in one line, and exit with EXIT_OUTPUT (EXIT_USAGE when
+    the cause is in the names the user chose)."""
+    path = getattr(exc, "path", None)
+    tail = previous
+    if not tail and path is not None:
+        if path.suffix == ".apkg":
+            tail = "the previous deck is unchanged" if path.is_file() else "nothing was written"
+        elif path.name.endswith(".manifest.json"):
+            tail = "the deck was written, not its manifest: the next export writes it in full"
+        else:
+            tail = "nothing was written"
+    click.echo(f"error: {exc}" + (f"; {tail}" if tail else ""), err=True)
+    sys.exit(EXIT_USAGE if getattr(exc, "kind", "io") == "names" else EXIT_OUTPUT)
 
 
 def _default_cache() -> Path:
@@ -66,7 +93,9 @@ class _Progress:
 
 def _build(paths, rules_dir, root, jobs, no_cache, quiet):
     from .pipeline import build, collect
+    from .runner import clean_stale_temp
     rs = _rules(rules_dir)
+    clean_stale_temp()  # what a killed run left in the temporary folder
     collected = collect(list(paths))
     prog = _Progress(len(collected[0]), quiet)
     try:
@@ -75,8 +104,17 @@ def _build(paths, rules_dir, root, jobs, no_cache, quiet):
     finally:
         prog.close()
     if res.cache is not None:  # the cache writes in the background: let them land before the command returns
-        click.get_current_context().call_on_close(res.cache.flush)
+        cache = res.cache
+        click.get_current_context().call_on_close(lambda: _cache_done(cache, quiet))
     return rs, res
+
+
+def _cache_done(cache, quiet: bool) -> None:
+    """Let the cache's writes land, then say once why it was not (fully) used: the run was slower for it."""
+    cache.flush()
+    if cache.problem and not quiet:
+        click.echo(f"note: ran without the cache: {display(cache.problem)} (only slower; --no-cache skips it)",
+                   err=True)
 
 
 def _summarise_warnings(warnings, quiet: bool, limit: int = 5) -> None:
@@ -156,7 +194,7 @@ def extract(paths, rules_dir, jobs, no_cache, quiet, verbose, strict, fmt, expla
         w = csv.writer(buf)
         w.writerow(["term", "definition", "aliases", "deck", "tags", "path", "line", "rule", "guid"])
         for c in res.cards:
-            w.writerow([c.term, c.definition, "; ".join(c.aliases), c.deck, " ".join(c.tags), c.source.path,
+            w.writerow([c.term, c.definition, "; ".join(c.aliases), c.deck, " ".join(c.tags), display(c.source.path),
                         c.source.line, c.rule, c.guid])
         click.echo(buf.getvalue(), nl=False)
     else:
@@ -187,7 +225,7 @@ def _print_table(res, explain: bool) -> None:
             click.echo(f"  {c.term}{alias}: {_short(c.definition)}")
             if explain:
                 for e in c.explanations:
-                    click.echo(f"      {e.rule} {e.source.path}:{e.source.line}"
+                    click.echo(f"      {e.rule} {display(e.source.path)}:{e.source.line}"
                                f"{'  ' + ' > '.join(e.context) if e.context else ''}")
                 click.echo(f"      topic: {c.topic} ({c.topic_reason})")
     click.echo(f"{len(res.cards)} cards from {res.notes_read} notes; {res.merged} duplicates merged; "
@@ -203,7 +241,7 @@ def _print_rejections(res, err: bool) -> None:
     for r in res.rejections:
         rule = f" [{r.rule}]" if r.rule else ""
         detail = f" ({r.detail})" if r.detail else ""
-        click.echo(f"  {r.source.path}:{r.source.line}: {r.reason}{rule}: {r.term!r}{detail}", err=err)
+        click.echo(f"  {display(r.source.path)}:{r.source.line}: {r.reason}{rule}: {r.term!r}{detail}", err=err)
 
 
 @main.command()
@@ -228,7 +266,14 @@ def export(paths, rules_dir, jobs, no_cache, quiet, verbose, strict, out_dir, ro
       cards export vault/ --name "AI Tech" --out ~/Desktop
       cards export notes/ --split --reverse
     """
-    from .export import write_decks
+    from .export import OutputError, write_decks
+    from .rules import deck_name_problem
+    if root is not None:
+        problem = deck_name_problem(root)
+        if problem:
+            click.echo(f"error: --name {root!r}: {problem}", err=True)
+            sys.exit(EXIT_USAGE)
+        root = "::".join(part.strip() for part in root.split("::"))
     rs, res = _build(paths, rules_dir, root, jobs, no_cache, quiet)
     if not res.n_cards:
         _summarise_warnings(res.warnings, quiet, limit=10**9 if verbose else 5)
@@ -240,8 +285,13 @@ def export(paths, rules_dir, jobs, no_cache, quiet, verbose, strict, out_dir, ro
         sys.exit(EXIT_NOTHING)
     root_name = root or rs.glob.root
     media_roots = [media_root] if media_root else [p if p.is_dir() else p.parent for p in paths]
-    report = write_decks(res, out_dir, root_name, split=split, reverse=reverse, media_roots=media_roots,
-                         namespace=rs.glob.guid_namespace(root_name), link_base=rs.glob.link_base)
+    try:
+        report = write_decks(res, out_dir, root_name, split=split, reverse=reverse, media_roots=media_roots,
+                             namespace=rs.glob.guid_namespace(root_name), link_base=rs.glob.link_base,
+                             notice=lambda text: click.echo(text, err=True))
+    except OutputError as exc:
+        output_error(exc)
+    committed()
     res.warnings.extend(report.warnings)
     if not quiet:
         for line in report.summary_lines(res):
@@ -264,6 +314,9 @@ def run() -> None:
     exit takes a noticeable part of a re-run. Once the output is flushed and the cache
     writes have landed, the process exits without that (as mypy does)."""
     from .cache import flush_all
+    signal.signal(signal.SIGINT, _interrupted)
+    if hasattr(signal, "SIGTERM"):
+        signal.signal(signal.SIGTERM, _interrupted)  # `kill` stops a run as Ctrl-C does: temporary files removed
     try:
         main()  # standalone: exits through SystemExit with the command's exit code
         code = 0
@@ -271,9 +324,37 @@ def run() -> None:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
         if exc.code is not None and not isinstance(exc.code, int):
             click.echo(exc.code, err=True)
+    except OSError as exc:  # the output stream failed (a full disk, /dev/full); other outputs say so themselves
+        code = _stream_failed(exc)
     flush_all()
     try:
         sys.stdout.flush()
+    except OSError as exc:
+        code = _stream_failed(exc)
+    try:
         sys.stderr.flush()
     finally:
         os._exit(code)
+
+
+def _interrupted(signum, frame) -> None:
+    if _Run.committed:  # the deck (or page) is written and complete: stop without calling it a failure
+        try:
+            sys.stderr.write("\ninterrupted after the output was written; it is complete\n")
+            sys.stderr.flush()
+        finally:
+            os._exit(EXIT_OK)
+    raise KeyboardInterrupt
+
+
+def _stream_failed(exc: OSError) -> int:
+    from .export import _REASONS
+    reason = _REASONS.get(exc.errno or 0) or (exc.strerror or str(exc)).lower()
+    where = f"cannot write {display(str(exc.filename))}" if exc.filename else "cannot write the standard output"
+    try:
+        sys.stdout = open(os.devnull, "w")  # what is still buffered cannot be written either
+        sys.stderr.write(f"error: {where}: {reason}\n")
+        sys.stderr.flush()
+    except OSError:
+        pass
+    return EXIT_OUTPUT

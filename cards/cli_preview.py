@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from .cli import EXIT_NOTHING, _build, _summarise_warnings, common
+from .cli import EXIT_NOTHING, _build, _summarise_warnings, committed, common, output_error
 
 
 @click.command()
@@ -26,7 +26,7 @@ def preview(paths, rules_dir, jobs, no_cache, quiet, verbose, strict, output, op
       cards preview notes/ --open
       cards preview notes/day-20.md -o /tmp/day20.html
     """
-    from .export import Links, _atomic_write
+    from .export import Links, OutputError, _atomic_write
     from .preview import render_page
     rs, res = _build(paths, rules_dir, None, jobs, no_cache, quiet)
     if not res.cards and not res.rejections and not any(n.ok for n in res.notes):
@@ -37,7 +37,11 @@ def preview(paths, rules_dir, jobs, no_cache, quiet, verbose, strict, output, op
     page, media_warnings = render_page(res, media_roots, title=f"cards preview — {len(res.cards)} cards",
                                        links=Links(res.notes, rs.glob.link_base))
     res.warnings.extend(media_warnings)
-    _atomic_write(output, lambda tmp: Path(tmp).write_text(page, encoding="utf-8"))
+    try:
+        _atomic_write(output, lambda tmp: Path(tmp).write_text(page, encoding="utf-8", errors="replace"))
+    except OutputError as exc:
+        output_error(exc, "the previous page is unchanged" if output.is_file() else "nothing was written")
+    committed()
     if not quiet:
         click.echo(f"Wrote {output}: {len(res.cards)} cards in {len({c.deck for c in res.cards})} decks, "
                    f"{len(res.rejections)} rejected candidates")

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from .notes import display
 from .patterns import PATTERNS, REJECTION_REASONS
 from .rules import GLOBAL_FILE, GlobalRules, RuleError, RuleSet, TopicRules, check_rules, load_rules
 
@@ -158,7 +159,7 @@ def check(paths, rules_dir):
         label = " (fallback: nothing places these)" if topic == rs.glob.fallback_topic else ""
         click.secho(f"{topic}{label}: {len(cards)} cards", bold=True)
         for c in cards:
-            click.echo(f"    {c.term}  ← {c.topic_reason}  ({c.source.path}:{c.source.line})")
+            click.echo(f"    {c.term}  ← {c.topic_reason}  ({display(c.source.path)}:{c.source.line})")
 
 
 @rules.command()

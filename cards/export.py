@@ -26,20 +26,25 @@ from functools import lru_cache
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
 
+import filetype
 import genanki
 from genanki.package import APKG_COL, APKG_SCHEMA
+from pydantic import ConfigDict, TypeAdapter, ValidationError
+from typing_extensions import NotRequired, TypedDict
 
 from . import build_id
 from .dedupe import pack_card
 from .models import Card, term_key
-from .notes import Warning_
+from .notes import Warning_, display, read_capped
 from .pipeline import legacy_guid, source_paths
-from .render import ImageResolver, definition_html, has_images, plain, term_html
+from .render import MEDIA_EXTENSIONS, ImageResolver, definition_html, has_images, plain, term_html
+from .runner import temp_prefix
 
 MODEL_NAME = "cards: term/definition"
 # Frozen once released: adding or renaming a field makes Anki fork the note type in every collection.
 FIELDS = ["Term", "Definition", "Aliases", "Context", "Source", "Link", "Reverse"]
 MANIFEST_VERSION = 1
+MAX_MEDIA_BYTES = 100 * 1024 * 1024  # a bigger file behind an image reference is not packed
 
 
 def stable_id(name: str) -> int:
@@ -194,7 +199,7 @@ def write_package(package: genanki.Package, path: str, timestamp: int, token: st
         sum(len(getattr(d, "rows", ())) + len(d.notes) for d in package.decks) <= _IN_MEMORY_NOTES
     tmp = None
     if not in_memory:
-        fd, tmp = tempfile.mkstemp(prefix="cards-", suffix=".anki2")
+        fd, tmp = tempfile.mkstemp(prefix=temp_prefix("collection"), suffix=".anki2")
         os.close(fd)
     try:
         db = base.db if base is not None else sqlite3.connect(":memory:" if in_memory else tmp)
@@ -286,6 +291,26 @@ class Previous:
 
 # -- media ------------------------------------------------------------------------------
 
+# What may be packed: images, audio and video, by extension and by content (their magic bytes, as
+# `filetype` reads them). Nothing else in the notes folder (`.env`, a `.git/config`, a text file
+# named `x.png`) ever goes into a package.
+_KIND_OF_EXT = {ext: kind for kind, exts in MEDIA_EXTENSIONS.items() for ext in exts}
+
+
+def media_problem(path: str, head: bytes) -> str | None:
+    """Why the file at `path`, starting with `head`, may not be packed (None: it may)."""
+    ext = os.path.splitext(path)[1].lower()
+    kind = _KIND_OF_EXT.get(ext)
+    if kind is None:
+        return "not an image, audio or video file"
+    if ext == ".svg":  # text: an XML document whose root is <svg>
+        text = head[:4096].decode("utf-8", "replace").lstrip("\ufeff \t\r\n")
+        ok = text.startswith(("<svg", "<?xml", "<!--", "<!DOCTYPE svg")) and "<svg" in text
+    else:
+        mime = filetype.guess_mime(head[:8192]) or ""
+        ok = mime.split("/")[0] == kind or (kind == "audio" and mime in ("video/mp4", "video/webm", "video/ogg"))
+    return None if ok else f"its content is not what its name says ({ext})"
+
 class Media:
     """Resolves image references to files inside the allowed roots and packs them under content hashes."""
 
@@ -300,6 +325,8 @@ class Media:
         self._outside: dict[tuple[str, str], bool] = {}
         self._by_name: dict[str, list[str]] | None = None
         self._lines: dict[str, list[str]] = {}  # a note's lines, read once for all its warnings
+        self._refused: dict[tuple[str, str], str] = {}  # (note folder, reference) → why it was not packed
+        self._warned: set[tuple[str, str, int]] = set()  # each warning once
 
     def _inside(self, s: str) -> bool:
         return any(s == r or s.startswith(r.rstrip(os.sep) + os.sep) for r in self._root_strs)
@@ -310,7 +337,7 @@ class Media:
             for r in self.roots:
                 for dirpath, dirnames, filenames in os.walk(r):
                     dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-                    for f in sorted(filenames):
+                    for f in sorted(f for f in filenames if not f.startswith(".")):
                         self._by_name.setdefault(unicodedata.normalize("NFC", f), []).append(
                             os.path.join(dirpath, f))
         return self._by_name
@@ -323,7 +350,7 @@ class Media:
             if key in self._resolved:
                 found = self._resolved[key]
                 if found is None:
-                    self._warn(note_path, ref, line, self._outside.get(key, False))
+                    self._warn(note_path, ref, line, self._outside.get(key, False), self._refused.get(key))
                 return found
             found = find(ref)
             self._resolved[key] = found
@@ -340,6 +367,7 @@ class Media:
             if "/" not in name and "\\" not in name:
                 cands += self._index().get(unicodedata.normalize("NFC", name), [])
             outside = False
+            refused = None
             for c in cands:
                 real = _realpath(c)
                 try:
@@ -352,39 +380,65 @@ class Media:
                     outside = outside or st is not None  # a file is there, outside: say so
                     continue
                 if st is not None and stat.S_ISREG(st.st_mode):
-                    return self._pack(Path(real))
+                    refused = self._hidden(real)
+                    if refused is None:
+                        packed, refused = self._pack(Path(real))
+                        if packed:
+                            return packed
             is_outside = outside and not any(os.path.exists(c) and self._inside(_realpath(c)) for c in cands)
             self._outside[(folder, ref)] = is_outside
-            self._warn(note_path, ref, line, is_outside)
+            if refused:
+                self._refused[(folder, ref)] = refused
+            self._warn(note_path, ref, line, is_outside, refused)
             return None
 
         return resolve
 
-    def _warn(self, note_path: str, ref: str, line: int, outside: bool) -> None:
+    def _hidden(self, real: str) -> str | None:
+        """Why a file inside the roots may not be packed for where it is: in a hidden file or folder."""
+        for r in self._root_strs:
+            if real.startswith(r.rstrip(os.sep) + os.sep):
+                if any(part.startswith(".") for part in real[len(r.rstrip(os.sep)) + 1:].split(os.sep)):
+                    return "it is a hidden file or in a hidden folder"
+                return None
+        return None
+
+    def _warn(self, note_path: str, ref: str, line: int, outside: bool, refused: str | None = None) -> None:
         lines = self._lines.get(note_path)
         if lines is None:
             lines = self._lines[note_path] = _lines_of(note_path)
         start = max(line, 1)
         at = next((n for n, text in enumerate(lines[start - 1:], start) if ref in text), line)
-        if outside:
+        if (note_path, ref, at) in self._warned:
+            return
+        self._warned.add((note_path, ref, at))
+        if refused:
+            self.warnings.append(Warning_(note_path, f"image {ref!r} not packed: {refused}", at, kind="media"))
+        elif outside:
             self.warnings.append(Warning_(note_path, f"image {ref!r} is outside the notes folder; not packed", at,
                                           kind="media"))
         else:
             self.warnings.append(Warning_(note_path, f"image {ref!r} not found; the card shows its name", at,
                                           kind="media"))
 
-    def _pack(self, path: Path) -> str | None:
+    def _pack(self, path: Path) -> tuple[str | None, str | None]:
+        """The packed name of a media file, or (None, why not)."""
         try:
-            data = path.read_bytes()
-        except OSError:
-            return None
+            data, _st = read_capped(str(path), MAX_MEDIA_BYTES)
+        except OSError as exc:
+            return None, f"cannot read it ({exc.strerror or exc})"
+        if len(data) > MAX_MEDIA_BYTES:
+            return None, f"larger than {MAX_MEDIA_BYTES >> 20} MB"
+        problem = media_problem(str(path), data)
+        if problem:
+            return None, problem
         self.sources.add(str(path))
         name = f"cards-{hashlib.sha256(data).hexdigest()[:16]}{path.suffix.lower()[:8]}"
         if name not in self.packed:
             target = self.staging / name
             target.write_bytes(data)
             self.packed[name] = target
-        return name
+        return name, None
 
 
 def _lines_of(note_path: str) -> list[str]:
@@ -459,9 +513,10 @@ class Links:
         real, vault = _vault_of_note(path)
         if vault is not None:
             rel = Path(real).relative_to(vault).with_suffix("").as_posix()
-            return f"obsidian://open?vault={quote(vault.name, safe='')}&file={quote(rel, safe='')}"
+            return (f"obsidian://open?vault={quote(vault.name, safe='', errors='surrogateescape')}"
+                    f"&file={quote(rel, safe='', errors='surrogateescape')}")  # a name's raw bytes, as the OS has them
         if self.base and path in self.rel:
-            return self.base + quote(self.rel[path].replace(os.sep, "/"))
+            return self.base + quote(self.rel[path].replace(os.sep, "/"), errors="surrogateescape")
         return None
 
     def html(self, paths: list[str]) -> str:
@@ -472,7 +527,7 @@ class Links:
         for path, href in found:
             where = "Obsidian" if href.startswith("obsidian:") else (urlsplit(href).hostname or "the web")
             label = f"Open in {where}" if len(found) == 1 else \
-                f"{where}: {os.path.splitext(os.path.basename(path))[0]}"
+                f"{where}: {display(os.path.splitext(os.path.basename(path))[0])}"
             out.append(f'<a href="{_esc(href)}">{_esc(label)}</a>')
         return " · ".join(out)
 
@@ -570,7 +625,7 @@ def packed_fields(card: tuple, images: ImageResolver | None = None, reverse: boo
         definition += f'<div class="also">Also in: {"; ".join(also)}</div>'
     first = expl[order[0]]
     if multi:  # where each explanation is from is said beside it: the source line only points at the files
-        sources = [", ".join(_esc(f"{os.path.basename(e[1])}:{e[2]}") for e in (expl[i] for i in order))]
+        sources = [", ".join(_esc(f"{display(os.path.basename(e[1]))}:{e[2]}") for e in (expl[i] for i in order))]
         contexts = [_where(e, keys) for e in expl]
         shared = contexts[0]
         for c in contexts[1:]:
@@ -582,7 +637,7 @@ def packed_fields(card: tuple, images: ImageResolver | None = None, reverse: boo
     else:
         context = _where(first, keys)
         bits = [plain(b) for b in (first[5], first[6], " › ".join(context)) if b]
-        sources = [" · ".join(bits + [_esc(f"{os.path.basename(first[1])}:{first[2]}")])]
+        sources = [" · ".join(bits + [_esc(f"{display(os.path.basename(first[1]))}:{first[2]}")])]
     paths = list(dict.fromkeys(e[1] for e in expl))
     return {
         "Term": term_html(term),
@@ -601,42 +656,233 @@ _BAD_CHARS = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
 _RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
 
 
+MAX_NAME_BYTES = 200  # file names are 255 bytes at most; the manifest's name and the temporary files add 28
+
+
+def _cut(text: str, max_bytes: int) -> str:
+    """`text` cut to at most `max_bytes` of UTF-8, on a character boundary."""
+    data = text.encode("utf-8", "surrogateescape")
+    if len(data) <= max_bytes:
+        return text
+    return data[:max_bytes].decode("utf-8", "ignore").rstrip(". ")
+
+
 def safe_filename(name: str) -> str:
-    """A file name that works on Windows, macOS and Linux, keeping Korean readable."""
-    n = unicodedata.normalize("NFC", name).replace("::", " - ")
-    n = _BAD_CHARS.sub("_", n).strip().rstrip(". ")
+    """A file name for a deck that works on Windows, macOS and Linux, keeping Korean readable.
+
+    `::` becomes ` - `. When anything else had to change (characters no file system takes,
+    trailing dots or spaces, a reserved name, a name too long: cut at MAX_NAME_BYTES bytes of
+    UTF-8, not characters), a short digest of the deck's name is added, so two decks never share
+    a file (`A/B` and `A_B`, `..` and `.`)."""
+    natural = unicodedata.normalize("NFC", name).replace("::", " - ")
+    n = _BAD_CHARS.sub("_", natural).strip().rstrip(". ")
     if not n or n.split(".")[0].upper() in _RESERVED:
         n = f"_{n}"
-    return n[:120]
+    if n == natural and len(n.encode("utf-8", "surrogateescape")) <= MAX_NAME_BYTES:
+        return n
+    tag = hashlib.sha256(unicodedata.normalize("NFC", name).encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    return f"{_cut(n, MAX_NAME_BYTES - 10)} ~{tag}"
+
+
+def deck_files(decks: list[str], out_dir: Path) -> dict[str, Path]:
+    """The package file of each deck (`--split`). Raises OutputError when two decks would share one
+    (names equal but for case, or `A::B` beside a deck named `A - B`)."""
+    files: dict[str, Path] = {}
+    owner: dict[str, str] = {}
+    for deck in decks:
+        path = out_dir / f"{safe_filename(deck)}.apkg"
+        key = path.name.casefold()  # macOS and Windows do not tell case apart
+        if key in owner and owner[key] != deck:
+            raise OutputError(path, f"the decks {owner[key]!r} and {deck!r} would share this file; give one "
+                                    "of them another name (`deck:` in its rule file)", kind="names")
+        owner[key] = deck
+        files[deck] = path
+    return files
+
+
+
+
+_REASONS = {errno.ENOSPC: "disk full", errno.EROFS: "read-only file system", errno.EACCES: "permission denied",
+            errno.EPERM: "permission denied", errno.EISDIR: "it is a folder", errno.ENOTDIR: "a part of it is not a folder",
+            errno.ENAMETOOLONG: "file name too long", errno.EEXIST: "a file is in the way",
+            getattr(errno, "EDQUOT", -1): "disk quota exceeded"}
+
+
+class OutputError(Exception):
+    """An output that cannot be written. str() is one line: `cannot write PATH: REASON`."""
+
+    def __init__(self, path: Path, reason: str, kind: str = "io"):
+        self.path, self.reason, self.kind = path, reason, kind
+        super().__init__(f"cannot write {display(str(path))}: {reason}")
+
+    @classmethod
+    def of(cls, path: Path, exc: OSError) -> "OutputError":
+        return cls(path, _REASONS.get(exc.errno or 0) or (exc.strerror or str(exc)).lower())
 
 
 def _atomic_write(target: Path, write) -> None:
-    """Write through a temporary file in the same folder, then rename: never a half-written target."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    os.close(fd)
+    """Write through a temporary file in the same folder, then rename: never a half-written target.
+    An OSError becomes an OutputError naming the target (the target is then as it was)."""
+    tmp = None
     try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        os.close(fd)
         write(tmp)
         mask = os.umask(0)
         os.umask(mask)
         os.chmod(tmp, 0o666 & ~mask)  # mkstemp makes 0600; the result should look like any file written here
         os.replace(tmp, target)
-    except BaseException:
+        tmp = None
+    except OSError as exc:
+        raise OutputError.of(target, exc) from exc
+    finally:
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+
+
+_STALE_TMP = re.compile(r"^\..+\.(?:apkg|manifest\.json)\.[A-Za-z0-9_]{8}\.tmp$")
+
+
+class OutputLock:
+    """One export at a time into a folder (an flock on the folder itself, so no lock file is left
+    there): two exports to one file could otherwise leave one's package beside the other's manifest.
+    Held, it also makes every temporary file of ours in the folder a leftover of a run that was
+    killed: they are removed."""
+
+    def __init__(self, folder: Path, notice=None):
+        self.folder, self.notice, self.fd = folder, notice, None
+
+    def __enter__(self) -> "OutputLock":
         try:
-            os.unlink(tmp)
+            self.folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OutputError.of(self.folder, exc) from exc
+        try:
+            self.fd = os.open(self.folder, os.O_RDONLY)
+        except OSError:  # a platform that cannot open folders: no lock
+            return self
+        try:
+            import fcntl
+        except ImportError:  # Windows: no lock
+            return self
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if self.notice:
+                self.notice(f"waiting for another export to {display(str(self.folder))} to finish…")
+            fcntl.flock(self.fd, fcntl.LOCK_EX)
         except OSError:
-            pass
-        raise
+            pass  # a file system without locks: go on as before
+        self._clean()
+        return self
+
+    def _clean(self) -> None:
+        try:
+            names = os.listdir(self.folder)
+        except OSError:
+            return
+        for name in names:
+            if _STALE_TMP.match(name):
+                try:
+                    os.unlink(self.folder / name)
+                except OSError:
+                    pass
+
+    def __exit__(self, *exc) -> None:
+        if self.fd is not None:
+            os.close(self.fd)  # releases the lock
+            self.fd = None
 
 
-def _load_manifest(path: Path) -> dict:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        if data.get("version") == MANIFEST_VERSION and isinstance(data.get("notes"), dict):
-            return data
-    except (OSError, ValueError, AttributeError):
-        pass
+class _ManifestNote(TypedDict):
+    __pydantic_config__ = ConfigDict(extra="forbid", strict=True)  # type: ignore[misc]
+    term: str
+    deck: str
+    hash: str
+    mod: int
+    basis: NotRequired[str]
+    images: NotRequired[bool]
+
+
+class _ManifestFile(TypedDict):
+    """What `_write_one` writes beside a package; read back, anything else is not trusted. (Typed dicts:
+    pydantic checks them without making an object per note, and gives back what was written.)"""
+    __pydantic_config__ = ConfigDict(extra="forbid", strict=True)  # type: ignore[misc]
+    version: int
+    notes: dict[str, _ManifestNote]
+    exported: NotRequired[int]
+    inputs: NotRequired[str | None]
+    tool: NotRequired[str]
+    token: NotRequired[str]
+    size: NotRequired[int]
+    media: NotRequired[list[tuple[str, int, int]]]
+    namespace: NotRequired[str]
+    legacy_guids: NotRequired[bool]
+
+
+_MANIFEST = TypeAdapter(_ManifestFile)
+
+
+def _empty_manifest() -> dict:
     return {"version": MANIFEST_VERSION, "notes": {}}
+
+
+def _load_manifest(path: Path, target: Path, warnings: list[Warning_]) -> dict:
+    """The manifest beside `target`, validated. A missing one: empty (a first export). One that is
+    not what this tool writes (bad JSON, wrong shapes): rebuilt from the package, with a warning."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return _empty_manifest()
+    except (OSError, UnicodeDecodeError) as exc:
+        problem = getattr(exc, "strerror", None) or str(exc)
+    else:
+        try:
+            data = _MANIFEST.validate_json(text)
+            data["media"] = [list(m) for m in data.get("media", [])]  # as _media_state makes them, to compare
+            if data["version"] == MANIFEST_VERSION:
+                return data
+            problem = f"version {data['version']}"
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            where = ".".join(str(p) for p in err.get("loc", ())) or "(file)"
+            problem = f"{where}: {err.get('msg', 'invalid')}"
+    rebuilt = _manifest_from_package(target)
+    warnings.append(Warning_(str(path), f"not a manifest this tool wrote ({problem}); "
+                             + ("rebuilt from the package" if rebuilt["notes"] else "ignored"), kind="manifest"))
+    return rebuilt
+
+
+def _manifest_from_package(target: Path) -> dict:
+    """What a manifest would say about the notes in the package (their content digest and modification
+    time), so a lost or damaged manifest does not make every note look changed."""
+    out = _empty_manifest()
+    try:
+        with zipfile.ZipFile(target) as z:
+            image = z.read("collection.anki2")
+        db = sqlite3.connect(":memory:")
+        try:
+            db.deserialize(image)
+            decks = {int(i): d["name"] for i, d in json.loads(db.execute("SELECT decks FROM col").fetchone()[0]).items()}
+            for guid, mod, flds, tags, did in db.execute(
+                    "SELECT n.guid, n.mod, n.flds, n.tags, min(c.did) FROM notes n JOIN cards c ON c.nid = n.id"
+                    " WHERE n.mid = ? GROUP BY n.id", (MODEL_ID,)):
+                fields = flds.split("\x1f")
+                deck = decks.get(did, "")
+                if len(fields) != len(FIELDS) or not deck:
+                    continue
+                term = html.unescape(re.sub(r"<[^>]*>", "", fields[0]))
+                out["notes"][guid] = {"term": term, "deck": deck, "mod": int(mod),
+                                      "hash": _digest(fields, tags.split(), deck)}
+        finally:
+            db.close()
+    except (OSError, zipfile.BadZipFile, KeyError, ValueError, TypeError, AttributeError, sqlite3.Error):
+        return _empty_manifest()
+    return out
 
 
 def anki_search(terms: list[str]) -> str:
@@ -823,7 +1069,7 @@ def _write_one(groups: list[tuple], target: Path, reverse: bool, media_roots: li
     other notes replaced, which imports into Anki exactly like a package written from scratch
     (a test compares the two table by table)."""
     manifest_path = target.with_name(target.stem + ".manifest.json")
-    old = _load_manifest(manifest_path)
+    old = _load_manifest(manifest_path, target, report.warnings)
     if _unchanged(old, inputs, target, report, groups):
         return
     report.first_export = report.first_export and not old["notes"]
@@ -838,7 +1084,7 @@ def _write_one(groups: list[tuple], target: Path, reverse: bool, media_roots: li
         else:
             todo = [i for i, (prev, b) in enumerate(zip(prevs, bases))
                     if not prev or prev.get("basis") != b or prev.get("images")]
-        with tempfile.TemporaryDirectory(prefix="cards-media-") as staging:
+        with tempfile.TemporaryDirectory(prefix=temp_prefix("media")) as staging:
             media = Media(media_roots, Path(staging))
             rendered = dict(zip(todo, zip(*fields_cache.all_fields([groups[i] for i in todo], media))))
             decks: dict[str, genanki.Deck] = {}
@@ -888,17 +1134,30 @@ def _write_one(groups: list[tuple], target: Path, reverse: bool, media_roots: li
     manifest = {"version": MANIFEST_VERSION, "exported": now, "notes": entries, "inputs": inputs, "tool": tool,
                 "token": token, "size": target.stat().st_size, "media": _media_state(media_sources),
                 "namespace": namespace, "legacy_guids": any(guid != g[2][6] for guid, g in zip(guids, groups))}
-    _atomic_write(manifest_path, lambda tmp: Path(tmp).write_text(
-        json.dumps(manifest, ensure_ascii=False, sort_keys=True, separators=(",", ":")), encoding="utf-8"))
+    text = json.dumps(manifest, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # an image path that is not UTF-8: kept exactly, as JSON escapes
+        text = json.dumps(manifest, sort_keys=True, separators=(",", ":"))
+    _atomic_write(manifest_path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
     report.paths.append(target)
 
 
 def write_decks(res, out_dir: Path, root: str, split: bool = False, reverse: bool = False,
-                media_roots: list[Path] | None = None, namespace: str = "", link_base: str = "") -> Report:
-    """Write the .apkg (one with every topic sub-deck, or one per topic with `split`) and its manifest.
+                media_roots: list[Path] | None = None, namespace: str = "", link_base: str = "",
+                notice=None) -> Report:
+    """Write the .apkg (one with every topic sub-deck, or one per topic with `split`) and its manifest,
+    holding the output folder's lock (`notice(text)` is told when it has to wait for it).
 
     `namespace` is the one the cards' GUIDs were made in (`GlobalRules.guid_namespace`), recorded
-    in the manifest; `link_base` makes the links of notes outside an Obsidian vault (`Links`)."""
+    in the manifest; `link_base` makes the links of notes outside an Obsidian vault (`Links`).
+    Raises OutputError when an output cannot be written; every package is then as it was."""
+    with OutputLock(out_dir, notice):
+        return _write_decks(res, out_dir, root, split, reverse, media_roots, namespace, link_base)
+
+
+def _write_decks(res, out_dir: Path, root: str, split: bool, reverse: bool, media_roots: list[Path] | None,
+                 namespace: str, link_base: str) -> Report:
     report = Report()
     groups = [g for g in res.groups if g[2] is not None]
     paths = {p for g in groups for p in source_paths(g[2])}
@@ -914,9 +1173,9 @@ def write_decks(res, out_dir: Path, root: str, split: bool = False, reverse: boo
         by_deck: dict[str, list[tuple]] = {}
         for g in groups:
             by_deck.setdefault(g[2][3], []).append(g)
+        files = deck_files(sorted(by_deck), out_dir)
         for deck in sorted(by_deck):
-            _write_one(by_deck[deck], out_dir / f"{safe_filename(deck)}.apkg", reverse, roots, report, now, inputs,
-                       fields_cache, namespace)
+            _write_one(by_deck[deck], files[deck], reverse, roots, report, now, inputs, fields_cache, namespace)
     else:
         _write_one(groups, out_dir / f"{safe_filename(root)}.apkg", reverse, roots, report, now, inputs, fields_cache,
                    namespace)

@@ -191,7 +191,9 @@ def validate(candidate: Candidate, note_title: str = "", note_date: str = "") ->
 
 
 def card_to_json(card: Card) -> dict:
-    """The public JSON shape of a card (`cards extract --format jsonl`). Keep it stable."""
+    """The public JSON shape of a card (`cards extract --format jsonl`). Keep it stable.
+    Paths are shown as `notes.display` shows them (a name that is not UTF-8 gets U+FFFD)."""
+    from .notes import display
     return {
         "term": card.term,
         "definition": card.definition,
@@ -200,14 +202,14 @@ def card_to_json(card: Card) -> dict:
         "deck": card.deck,
         "tags": list(card.tags),
         "context": list(card.context),
-        "source": {"path": card.source.path, "line": card.source.line},
+        "source": {"path": display(card.source.path), "line": card.source.line},
         "rule": card.rule,
         "guid": card.guid,
         "topic_reason": card.topic_reason,
         "sources": [
-            {"path": e.source.path, "line": e.source.line, "rule": e.rule, "context": list(e.context)}
+            {"path": display(e.source.path), "line": e.source.line, "rule": e.rule, "context": list(e.context)}
             for e in card.explanations
-        ] + [{"path": s.path, "line": s.line, "rule": e.rule, "context": list(e.context)}
+        ] + [{"path": display(s.path), "line": s.line, "rule": e.rule, "context": list(e.context)}
              for e in card.explanations for s in e.also_in],
     }
 

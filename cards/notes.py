@@ -9,6 +9,7 @@ import codecs
 import datetime as _dt
 import os
 import re
+import stat
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +21,23 @@ NOTE_SUFFIXES = {".md", ".markdown"}
 MAX_NOTE_BYTES = 20 * 1024 * 1024  # larger files are read only up to this size, with a warning
 
 _DATE_IN_NAME = re.compile(r"(\d{4}-\d{2}-\d{2})")
-_H1 = re.compile(r"^#\s+(.+?)\s*#*\s*$", re.M)
+_H1 = re.compile(r"^#[ \t]+(\S[^\n]*)", re.M)  # closing #s are cut in Python (a regex tail is quadratic)
+
+
+def display(text: str) -> str:
+    """`text` as it can be printed or stored: a file name that is not valid UTF-8 (read through
+    Python's surrogate escapes, as the OS gave it) shows each bad byte as U+FFFD."""
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        pass
+    try:  # the OS's bytes back, then decoded with U+FFFD for what is not UTF-8
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    except UnicodeEncodeError:  # a surrogate no file name can hold
+        return text.encode("utf-8", "replace").decode("utf-8")
 
 
 @dataclass
@@ -34,7 +51,7 @@ class Warning_:
 
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line else self.path
-        return f"{where}: {self.message}"
+        return display(f"{where}: {self.message}")
 
 
 @dataclass
@@ -87,6 +104,81 @@ def decode(data: bytes, path: str) -> tuple[str | None, list[Warning_]]:
     return unicodedata.normalize("NFC", text), warns
 
 
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's, as python-frontmatter uses, when built in
+MAX_YAML_BYTES = 256 * 1024  # a rule file or a note's front matter
+MAX_YAML_VALUES = 50_000  # values once aliases are expanded: a "billion laughs" file is refused, not built
+
+
+class YamlLimit(yaml.YAMLError):
+    """YAML refused for its size, before anything is built from it."""
+
+    def __init__(self, problem: str):
+        super().__init__(problem)
+        self.problem, self.problem_mark = problem, None
+
+
+def safe_yaml(text: str) -> tuple[object, yaml.Node | None]:
+    """Parse YAML with the safe loader, refusing what is too big (`text` over MAX_YAML_BYTES, or more than
+    MAX_YAML_VALUES values once its aliases are expanded, or an alias inside itself) before any object
+    is made. Returns the data and its node tree (for line numbers). Rule files and front matter both
+    go through here."""
+    if len(text) > MAX_YAML_BYTES:
+        raise YamlLimit(f"larger than {MAX_YAML_BYTES // 1024} KB")
+    loader = _SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None, None
+        if _expanded_size(node, MAX_YAML_VALUES) > MAX_YAML_VALUES:
+            raise YamlLimit(f"more than {MAX_YAML_VALUES} values once its aliases (*name) are expanded")
+        return loader.construct_document(node), node
+    finally:
+        loader.dispose()
+
+
+def _kids(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [x for pair in node.value for x in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+def _expanded_size(root: yaml.Node, limit: int) -> int:
+    """How many values the node tree stands for with every alias expanded (limit + 1 when more, or when an
+    alias is inside itself). Each node is counted once: a shared node's size is reused, not walked again."""
+    sizes: dict[int, int] = {}
+    open_: set[int] = set()  # on the current path
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        if done:
+            sizes[key] = min(1 + sum(sizes[id(k)] for k in _kids(node)), limit + 1)
+            open_.discard(key)
+            continue
+        if key in sizes:
+            continue
+        open_.add(key)
+        stack.append((node, True))
+        for k in _kids(node):
+            if id(k) in open_:
+                return limit + 1  # recursive
+            if id(k) not in sizes:
+                stack.append((k, False))
+    return sizes[id(root)]
+
+
+class _FrontMatterYAML(frontmatter.YAMLHandler):
+    """python-frontmatter's YAML handler with `safe_yaml`'s limits; keeps what it loaded, a mapping or not."""
+
+    data: object = None
+
+    def load(self, fm: str, **kwargs) -> object:
+        self.data = safe_yaml(fm)[0]
+        return self.data
+
+
 def _as_list(value) -> list[str]:
     if value is None:
         return []
@@ -119,10 +211,13 @@ def split_front_matter(text: str, path: str) -> tuple[dict, str, list[Warning_]]
     warns: list[Warning_] = []
     meta: dict = {}
     try:
-        post = frontmatter.loads("---\n" + raw + "\n---\n")
+        handler = _FrontMatterYAML()
+        post = frontmatter.loads("---\n" + raw + "\n---\n", handler=handler)
         meta = dict(post.metadata)
-        if not meta and raw.strip() and yaml.safe_load(raw) is not None:
+        if not meta and handler.data is not None and not isinstance(handler.data, dict):
             meta = None  # python-frontmatter drops a list or a scalar silently: report it below
+    except YamlLimit as exc:
+        warns.append(Warning_(path, f"front matter ignored: {exc.problem}; body still read", 1, kind="front-matter"))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 2 if mark is not None else 1
@@ -138,6 +233,15 @@ def split_front_matter(text: str, path: str) -> tuple[dict, str, list[Warning_]]
     return meta, blanked, warns
 
 
+def _closing_hashes_cut(text: str) -> str:
+    """A heading's text without its closing sequence (`# Title ##` → `Title`)."""
+    text = text.strip()
+    bare = text.rstrip("#")
+    if bare != text and (not bare or bare[-1] in " \t"):
+        text = bare.rstrip(" \t")
+    return text
+
+
 def parse_note(data: bytes, path: str, rel: str | None = None, root: str = "", mtime: float = 0.0) -> Note | None:
     """Parse note bytes into a Note (None when the file is not text). Never raises."""
     text, warns = decode(data, path)
@@ -150,7 +254,7 @@ def parse_note(data: bytes, path: str, rel: str | None = None, root: str = "", m
     title = meta.get("title")
     if not isinstance(title, str) or not title.strip():
         m = _H1.search(body)
-        title = m.group(1).strip() if m else Path(path).stem
+        title = (_closing_hashes_cut(m.group(1)) if m else "") or display(Path(path).stem)
     date = meta.get("date")
     if isinstance(date, (_dt.date, _dt.datetime)):
         date = date.isoformat()[:10]
@@ -164,13 +268,43 @@ def parse_note(data: bytes, path: str, rel: str | None = None, root: str = "", m
                 meta={k: v for k, v in meta.items() if isinstance(k, str)}, warnings=warns, mtime=mtime)
 
 
-def read_note(path: Path, rel: str | None = None, root: str = "") -> tuple[Note | None, list[Warning_]]:
-    """Read one file from disk. Returns (note or None, warnings); never raises."""
+class NotAFile(OSError):
+    """The path is a FIFO, a device, a socket or a folder: never read as a note."""
+
+
+def read_capped(path: str, cap: int | None = None) -> tuple[bytes, os.stat_result]:
+    """The first `cap` + 1 bytes (MAX_NOTE_BYTES + 1 by default) of a regular file, and its stat.
+
+    Opened without blocking and checked on the open file, so a FIFO or a device behind a
+    note's name (`/dev/zero`, a pipe that nobody writes) is refused at once instead of
+    hanging the run or filling memory. The caller both hashes and parses what this returns:
+    the cache key always describes exactly the bytes that were parsed."""
+    cap = MAX_NOTE_BYTES if cap is None else cap
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    with os.fdopen(fd, "rb") as fh:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise NotAFile(f"not a regular file ({_file_kind(st.st_mode)})")
+        return fh.read(cap + 1), st
+
+
+def _file_kind(mode: int) -> str:
+    for test, name in ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                       (stat.S_ISSOCK, "a socket"), (stat.S_ISDIR, "a folder")):
+        if test(mode):
+            return name
+    return "not a file"
+
+
+def read_note(path: Path, rel: str | None = None, root: str = "",
+              read: tuple[bytes, os.stat_result] | None = None) -> tuple[Note | None, list[Warning_]]:
+    """Read one file from disk (or take `read`, what `read_capped` gave). Returns (note or None, warnings);
+    never raises."""
     spath = str(path)
     try:
-        st = path.stat()
-        with open(path, "rb") as fh:
-            data = fh.read(MAX_NOTE_BYTES + 1)
+        data, st = read if read is not None else read_capped(spath)
+    except NotAFile as exc:
+        return None, [Warning_(spath, f"{exc}; skipped", kind="io")]
     except OSError as exc:
         return None, [Warning_(spath, f"cannot read: {exc.strerror or exc}", kind="io")]
     extra: list[Warning_] = []
@@ -185,25 +319,51 @@ def read_note(path: Path, rel: str | None = None, root: str = "") -> tuple[Note 
     return note, []
 
 
+def _inside(real: str, roots: list[str]) -> bool:
+    return any(real == r or real.startswith(r.rstrip(os.sep) + os.sep) for r in roots)
+
+
+def _name_warning(path: str) -> Warning_ | None:
+    shown = display(path)
+    if shown == path:
+        return None
+    return Warning_(shown, "the file name is not valid UTF-8 (bad bytes shown as \ufffd); read all the same",
+                    kind="name")
+
+
 def walk(paths: list[Path]) -> tuple[list[tuple[Path, str, str]], list[Warning_]]:
     """Expand files and folders into (file, path relative to its root, root) in a stable order.
 
-    Folders are walked for *.md and *.markdown, skipping hidden folders (.obsidian, .git, …)
-    and symlink loops; a file named explicitly is read whatever its extension. In a folder,
-    its notes come first (sorted by name), then its subfolders (sorted).
+    Folders are walked for *.md and *.markdown, skipping hidden folders (.obsidian, .git, …).
+    A symlink is followed only when it leads inside one of the folders given (a link to `/`
+    or to a folder elsewhere is reported and skipped), and each real folder is walked once.
+    Only regular files are read: a FIFO or a device named `*.md` is reported and skipped. A file
+    named explicitly is read whatever its extension. In a folder, its notes come first (sorted
+    by name), then its subfolders (sorted).
     """
     found: list[tuple[Path, str, str]] = []
     warns: list[Warning_] = []
     seen: set[str] = set()
+    real_roots = [os.path.realpath(p) for p in paths if p.is_dir()]
     for p in paths:
         if p.is_file():
             key = os.path.realpath(p)
             if key not in seen:
                 seen.add(key)
                 found.append((p, p.name, ""))
+                w = _name_warning(str(p))
+                if w:
+                    warns.append(w)
             continue
         if not p.is_dir():
-            warns.append(Warning_(str(p), "no such file or folder", kind="io"))
+            if os.path.lexists(p):
+                try:
+                    kind = _file_kind(os.stat(p).st_mode)
+                except OSError:
+                    kind = "a broken symlink"
+                warns.append(Warning_(str(p), f"not a regular file or folder ({kind}); skipped", kind="io"))
+            else:
+                warns.append(Warning_(str(p), "no such file or folder", kind="io"))
             continue
         visited: set[tuple[int, int]] = set()
         root = str(p)
@@ -219,7 +379,8 @@ def walk(paths: list[Path]) -> tuple[list[tuple[Path, str, str]], list[Warning_]
                 warns.append(Warning_(folder, f"cannot read folder: {e.strerror}", kind="io"))
                 continue
             if ident in visited:
-                warns.append(Warning_(folder, "symlink loop, folder skipped", kind="io"))
+                warns.append(Warning_(folder, "symlink loop (or a second link to a folder already read), folder "
+                                              "skipped", kind="io"))
                 continue
             visited.add(ident)
             real_folder = os.path.realpath(folder)
@@ -227,19 +388,42 @@ def walk(paths: list[Path]) -> tuple[list[tuple[Path, str, str]], list[Warning_]
             for e in entries:
                 name = e.name
                 try:
-                    is_dir = e.is_dir()  # follows links, as a symlinked folder is walked too
+                    is_dir = e.is_dir()  # follows links: a linked folder inside the roots is walked too
+                    is_link = e.is_symlink()
                 except OSError:
                     continue
                 if is_dir:
-                    if not name.startswith((".", "_site", "node_modules")):
-                        subfolders.append((os.path.join(folder, name), f"{rel}{name}/"))
+                    if name.startswith((".", "_site", "node_modules")):
+                        continue
+                    if is_link and not _inside(os.path.realpath(e.path), real_roots):
+                        warns.append(Warning_(e.path, f"symlink to a folder outside the notes "
+                                                      f"({os.path.realpath(e.path)}); not followed (give it as a "
+                                                      f"PATH to include it)", kind="io"))
+                        continue
+                    subfolders.append((os.path.join(folder, name), f"{rel}{name}/"))
                     continue
                 if name.startswith(".") or os.path.splitext(name)[1].lower() not in NOTE_SUFFIXES:
                     continue
-                key = os.path.realpath(e.path) if e.is_symlink() else os.path.join(real_folder, name)
+                key = os.path.realpath(e.path) if is_link else os.path.join(real_folder, name)
                 if key in seen:
+                    continue
+                try:
+                    is_file = e.is_file()
+                except OSError:
+                    is_file = False
+                if not is_file:
+                    what = "a broken symlink" if is_link and not os.path.exists(e.path) else \
+                        "a FIFO, device or socket"
+                    warns.append(Warning_(e.path, f"not a regular file ({what}); skipped", kind="io"))
+                    continue
+                if is_link and not _inside(key, real_roots):
+                    warns.append(Warning_(e.path, f"symlink to a note outside the notes ({key}); not read (give it "
+                                                  "as a PATH to include it)", kind="io"))
                     continue
                 seen.add(key)
                 found.append((Path(e.path), rel + name, root))
+                w = _name_warning(e.path)
+                if w:
+                    warns.append(w)
             stack.extend(reversed(subfolders))
     return found, warns

@@ -27,7 +27,7 @@ import genanki
 from .dedupe import Aliases, explanations_of, group_cards, merge_group
 from .extract import Settings, extract_text
 from .models import Card, Rejection, Source, term_key, validate
-from .notes import Note, Warning_, read_note, walk
+from .notes import Note, Warning_, display, read_capped, read_note, walk
 from .rules import NoteInfo, RuleSet, claim_on, folders_of, reason_of, with_title
 from .topics import UNPLACED, Placer, starter_votes
 
@@ -68,9 +68,10 @@ def _rejections_in(p: tuple) -> list[tuple]:
     return pickle.loads(p[8][1])
 
 
-def process_note(path: str, rel: str, root: str, settings: Settings) -> NoteResult:
-    """Read and extract one note. Never raises: a failure becomes a warning naming the file."""
-    note, warns = read_note(Path(path), rel, root)
+def process_note(path: str, rel: str, root: str, settings: Settings, read: tuple | None = None) -> NoteResult:
+    """Read and extract one note (`read`: its bytes and stat, already read). Never raises: a failure becomes
+    a warning naming the file."""
+    note, warns = read_note(Path(path), rel, root, read)
     if note is None:
         return NoteResult(path, rel, root, warnings=warns, ok=False)
     try:
@@ -104,7 +105,7 @@ def process_text(note: Note, settings: Settings) -> NoteResult:
 @lru_cache(maxsize=8192)
 def anki_tag(text: str) -> str:
     """An Anki tag: no spaces (they separate tags), no quotes; `::` kept for hierarchy."""
-    t = re.sub(r"\s+", "_", text.strip())
+    t = re.sub(r"\s+", "_", display(text).strip())
     t = t.replace('"', "").replace("'", "")
     t = re.sub(r":{3,}", "::", t).strip(":")
     return t
@@ -139,11 +140,12 @@ def deck_name(root: str, deck: str) -> str:
 # Its meta, kept in the run state so unchanged notes need not be loaded, is
 #   (path, rel, root, title, date, tags, ok, warnings, n_cards, n_rejections, title evidence),
 # the last what the note's title says about its topic (see `title_evidence`).
-# A group is  (members, claims, card, rejection, ident, evidence):  members are (note key, card index)
-# in order, `card` the finished card  (term, aliases, topic, deck, topic_reason, tags, guid, explanations)
-# or None when a topic rule dropped it, then `rejection` says why; `ident` names the card's content;
-# `evidence` is what places it: (rule topic, ()) when a rule file claims it, else ("", the starter
-# topics it points to) and the card is placed by `topics.Placer` after every group is known.
+# A group is  (members, claims, card, rejection, ident, evidence, warnings):  members are (note key, card
+# index) in order, `card` the finished card  (term, aliases, topic, deck, topic_reason, tags, guid,
+# explanations) or None when a topic rule dropped it, then `rejection` says why; `ident` names the card's
+# content; `evidence` is what places it: (rule topic, ()) when a rule file claims it, else ("", the starter
+# topics it points to) and the card is placed by `topics.Placer` after every group is known; `warnings`
+# (packed) are about finishing it (a rule file's term_regex that timed out).
 
 def _meta(p: tuple, rules: RuleSet) -> tuple:
     return (*p[:7], p[9], len(p[7]), p[8][0], title_evidence(p[3], rules))
@@ -215,19 +217,26 @@ class _Finisher:
 
         def one(idx: list[int]) -> tuple:
             term, names, expl = merge_group([items[i][2] for i in idx], self.aliases)
-            card, rejection, evidence = self.finish(term, names, expl)
+            warns: list[tuple] = []
+            card, rejection, evidence = self.finish(term, names, expl, warns)
             ident = hashlib.blake2b(repr(card).encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
-            return card, rejection, ident, evidence
+            return card, rejection, ident, evidence, tuple(warns)
 
         done = forked_map(one, idx_groups, jobs, weight=lambda idx: 3 + len(idx))  # a group's cost: ~3 cards
         return [(tuple((items[i][0], items[i][1]) for i in idx),
                  tuple(dict.fromkeys(k for i in idx for k in claims[i])), *d) for idx, d in zip(idx_groups, done)]
 
-    def finish(self, term: str, names: list[str], expl: list[tuple]) -> tuple[tuple | None, tuple | None, tuple]:
-        """The finished card (or the rejection a topic rule makes of it) and the evidence that places it."""
+    def finish(self, term: str, names: list[str], expl: list[tuple],
+               warns: list[tuple] | None = None) -> tuple[tuple | None, tuple | None, tuple]:
+        """The finished card (or the rejection a topic rule makes of it) and the evidence that places it;
+        `warns` gets packed warnings about it."""
         infos = [NoteInfo(tags=i[0], path=i[1]) for i in (self.info.get(e[1]) for e in expl) if i is not None]
         contexts = [with_title(e[5], e[3]) for e in expl]  # a heading path starts at its note's title
-        claim = claim_on(term, names, contexts, self.rules, infos)
+        slow: list[tuple[str, str]] = []
+        claim = claim_on(term, names, contexts, self.rules, infos, slow)
+        if warns is not None:
+            warns += [(expl[0][1], f"term_regex {pattern!r} of {path} gave up on the term {term!r} (regex timeout); "
+                                   "the topic's other rules still apply", expl[0][2], "rules") for path, pattern in slow]
         topic = claim[0] if claim else None
         if topic is None:  # placed later, with its note (see topics.py); the topic tag is added then
             tname, deck, reason = self.fallback, deck_name(self.root, self.fallback), UNPLACED
@@ -351,6 +360,7 @@ def _assemble(keys: list[str], metas: dict[str, tuple], fetch, rules: RuleSet, r
         n_cards += m[8]
         n_rej += m[9]
     n_rej += sum(1 for g in groups if g[3] is not None)
+    warnings += [Warning_(*w) for g in groups for w in g[6]]
     return groups, results, warnings, n_cards - len(groups), n_rej
 
 
@@ -421,10 +431,13 @@ def build(paths: list[Path], rules: RuleSet, root: str | None = None, jobs: int 
     prev = _load_state(cache.get_many([skey]).get(skey)) if cache is not None else None
     if not _valid_state(prev):
         prev = {"metas": {}, "groups": [], "keys": []}
+    made: list[Result] = []
+    read_now: dict[str, tuple] = {}  # what note_keys read and hashed, by path: parsed as it is, never read again
+    changed_during_run = False  # a note's bytes were not those its key was made from: keep no state
     if cache is not None:
         known_stats = prev.get("stats")
         hashed, stats, n_read = runner.note_keys(files, rules.digest,
-                                                 known_stats if isinstance(known_stats, dict) else None)
+                                                 known_stats if isinstance(known_stats, dict) else None, read_now)
     else:
         hashed, stats, n_read = [None] * len(files), {}, len(files)
     keys = [k or f"~{i}" for i, k in enumerate(hashed)]
@@ -435,21 +448,42 @@ def build(paths: list[Path], rules: RuleSet, root: str | None = None, jobs: int 
 
     def fetch(want: list[str], report: bool = False) -> dict[str, tuple]:
         """Packed results of these notes: already loaded, else cached, else processed now."""
+        nonlocal changed_during_run
         out = {k: loaded[k] for k in want if k in loaded}
         missing = [k for k in want if k not in out]
         if cache is not None and missing:
             for k, t in cache.get_objects([k for k in missing if not k.startswith("~")]).items():
                 if isinstance(t, tuple) and len(t) == 10:
                     out[k] = t
+                    read_now.pop(file_of[k][0], None)
             if progress and report:
                 progress(len(out))
         todo = [k for k in missing if k not in out]
+        reads, store_as = [], []
+        for k in todo:
+            path = file_of[k][0]
+            got = read_now.pop(path, None)
+            store_as.append(k)
+            if got is None and not k.startswith("~"):
+                # the key came from the file's signature: read it now and make sure it still is what the key says
+                try:
+                    got = read_capped(path)
+                except OSError:
+                    got = None  # process_note reports it
+                else:
+                    true = runner._cache_key(runner.note_key_material(*file_of[k]), got[0], rules.digest)
+                    if true != k:
+                        changed_during_run = True
+                        store_as[-1] = true
+                        if made:  # asked for after the result was made: it no longer names its inputs
+                            made[0].run_key = None
+            reads.append(got)
         store = []
-        for k, blob in zip(todo, runner.run_notes([file_of[k] for k in todo], settings, jobs=jobs,
-                                                  progress=progress if report else None)):
+        for k, key, blob in zip(todo, store_as, runner.run_notes([file_of[k] for k in todo], settings, jobs=jobs,
+                                                                progress=progress if report else None, reads=reads)):
             out[k] = t = pickle.loads(blob)
             if t[6] and not k.startswith("~"):  # t[6]: the note was read; an unreadable one is retried
-                store.append((k, blob))
+                store.append((key, blob))
             if len(store) >= 256 and cache is not None:  # written in the background while the pool works on
                 cache.put_many("note", store)
                 store = []
@@ -464,10 +498,11 @@ def build(paths: list[Path], rules: RuleSet, root: str | None = None, jobs: int 
     metas = {k: known_metas[k] for k in keys if k in known}
     for k, t in fetch([k for k in keys if k not in known], report=True).items():
         metas[k] = _meta(t, rules)
+    read_now.clear()  # read (touched) but unchanged: their results are known
     groups, notes, warnings, merged, n_rej = _assemble(keys, metas, fetch, rules, root, prev["groups"], known, jobs)
     if keys != prev["keys"]:  # else every group is the previous run's, placed for exactly these notes and rules
         groups = place(groups, keys, metas, rules, root)
-    cacheable = cache is not None and all(hashed)
+    cacheable = cache is not None and all(hashed) and not changed_during_run
     if cacheable and (keys != prev["keys"] or n_read >= STATE_RESAVE_READS):
         cache.put_many("card", [("c:" + g[4], pickle.dumps(g[2][7], protocol=pickle.HIGHEST_PROTOCOL))
                                 for g in groups if g[2] is not None and not isinstance(g[2][7], str)])
@@ -503,4 +538,5 @@ def build(paths: list[Path], rules: RuleSet, root: str | None = None, jobs: int 
 
     res = Result(groups, notes, warns + warnings, merged, n_rej, rejections_of, run_key, bodies_of)
     res.cache = cache
+    made.append(res)
     return res

@@ -19,6 +19,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from .export import BACK_TEMPLATE, CSS, FRONT_TEMPLATE, Media, note_fields
+from .notes import display
 
 _SECTION = re.compile(r"\{\{([#^])([^}]+)\}\}(.*?)\{\{/\2\}\}", re.S)
 _FIELD = re.compile(r"\{\{([^#^/}][^}]*)\}\}")
@@ -211,7 +212,8 @@ def render_page(res, media_roots: list[Path], title: str = "cards preview", link
     for c in res.cards:
         by_deck[c.deck].append(c)
     parts: list[str] = []
-    with tempfile.TemporaryDirectory(prefix="cards-preview-") as staging:
+    from .runner import temp_prefix
+    with tempfile.TemporaryDirectory(prefix=temp_prefix("preview")) as staging:
         media = Media(media_roots, Path(staging))
         for deck in sorted(by_deck):
             cards = by_deck[deck]
@@ -222,11 +224,12 @@ def render_page(res, media_roots: list[Path], title: str = "cards preview", link
                 front = fill(FRONT_TEMPLATE, fields)
                 back = fill(BACK_TEMPLATE, fields, front=front)
                 front, back = _inline_images(front, media), _inline_images(back, media)
-                sources = "; ".join(f"{_esc(e.source.path)}:{e.source.line} <code>{_esc(e.rule)}</code>"
+                sources = "; ".join(f"{_esc(display(e.source.path))}:{e.source.line} <code>{_esc(e.rule)}</code>"
                                     + (f" › {_esc(' › '.join(e.context))}" if e.context else "")
-                                    + "".join(f"; {_esc(a.path)}:{a.line}" for a in e.also_in)
+                                    + "".join(f"; {_esc(display(a.path))}:{a.line}" for a in e.also_in)
                                     for e in c.explanations)
-                text = " ".join([c.term, *c.aliases, c.definition, deck, *(e.source.path for e in c.explanations)])
+                text = " ".join([c.term, *c.aliases, c.definition, deck,
+                                 *(display(e.source.path) for e in c.explanations)])
                 math = " has-math" if _HAS_MATH.search(back) else ""
                 parts.append(
                     f'<article class="c{math}" data-term="{_esc(c.term.lower())}" '
@@ -240,10 +243,10 @@ def render_page(res, media_roots: list[Path], title: str = "cards preview", link
         parts.append('<p class="empty">No cards.</p>')
     rows = []
     for r in res.rejections:
-        text = " ".join([r.term, r.reason, r.rule, r.source.path, r.definition]).lower()
+        text = " ".join([r.term, r.reason, r.rule, display(r.source.path), r.definition]).lower()
         rows.append(f'<tr class="r" data-text="{_esc(text)}"><td class="reason">{_esc(r.reason)}</td>'
                     f'<td><code>{_esc(r.rule)}</code></td><td>{_esc(r.term)}</td>'
-                    f'<td>{_esc(r.definition[:160])}</td><td>{_esc(r.source.path)}:{r.source.line}</td>'
+                    f'<td>{_esc(r.definition[:160])}</td><td>{_esc(display(r.source.path))}:{r.source.line}</td>'
                     f'<td>{_esc(r.detail)}</td></tr>')
     rejected = ('<table class="rej"><colgroup><col class="w-reason"><col class="w-rule"><col><col><col class="w-src">'
                 '<col></colgroup><thead><tr><th>Reason</th><th>Pattern</th><th>Term</th><th>Text</th>'

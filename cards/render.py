@@ -29,6 +29,13 @@ from mistune.plugins.formatting import mark, strikethrough, subscript, superscri
 from mistune.plugins.url import url as url_plugin
 
 SAFE_SCHEMES = ("http://", "https://", "obsidian://", "mailto:")
+# The media a card may show (export.py packs nothing else); audio and video play through Anki's [sound:…].
+MEDIA_EXTENSIONS = {
+    "image": {".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".ico", ".tif", ".tiff", ".avif", ".heic", ".svg"},
+    "audio": {".mp3", ".m4a", ".ogg", ".oga", ".opus", ".wav", ".flac", ".aac"},
+    "video": {".mp4", ".m4v", ".webm", ".mov", ".ogv", ".mkv"},
+}
+_PLAYED = tuple(MEDIA_EXTENSIONS["audio"] | MEDIA_EXTENSIONS["video"])
 
 ImageResolver = Callable[[str], "str | None"]  # note's image reference → packed file name, or None
 
@@ -99,8 +106,9 @@ def _parse_math(inline, m: re.Match, state) -> int | None:
     return m.end()
 
 
-_WIKI_EMBED = r"!\[\[(?P<embed>[^\]|\n]+)(?:\|[^\]\n]*)?\]\]"
-_WIKI_LINK = r"\[\[(?:(?P<wiki_target>[^\]|\n]*)\|)?(?P<wiki_text>[^\]\n]+)\]\]"
+# No part runs over a `[`: from every `[[` of a line of 50,000 `[` the search would otherwise go to its end.
+_WIKI_EMBED = r"!\[\[(?P<embed>[^\[\]|\n]+)(?:\|[^\[\]\n]*)?\]\]"
+_WIKI_LINK = r"\[\[(?:(?P<wiki_target>[^\[\]|\n]*)\|)?(?P<wiki_text>[^\[\]\n]+)\]\]"
 
 
 def _parse_embed(inline, m: re.Match, state) -> int:
@@ -136,6 +144,8 @@ class _CardRenderer(mistune.HTMLRenderer):
         return f'<a href="{_esc(href)}">{text}</a>' if href else text
 
     def image(self, text: str, url: str, title: str | None = None) -> str:  # resolved by `_Line.images`
+        if url.lower().endswith(_PLAYED):  # a packed sound or video: Anki plays it
+            return f"[sound:{_esc(url)}]"
         return f'<img src="{_esc(url)}" alt="{_esc(text)}">'
 
     def missing_image(self, text: str, name: str) -> str:

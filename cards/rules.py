@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .extract.confidence import DEFAULT_MIN_CONFIDENCE
 from .models import term_key
+from .notes import YamlLimit, safe_yaml
 
 GLOBAL_FILE = "_global.yaml"
 FALLBACK_TOPIC = "Unsorted"
@@ -120,6 +121,15 @@ class TopicRules(_Strict):
         return v
 
 
+def deck_name_problem(name: str) -> str | None:
+    """Why `name` cannot be a root deck name (`--name`, `root:`); None when it can."""
+    if any(not part.strip() for part in name.split("::")):
+        return "a deck name needs text between its '::' separators (and cannot be empty or only spaces)"
+    if any(ord(c) < 32 or c == "\x7f" for c in name):
+        return "a deck name cannot hold control characters (tabs, new lines)"
+    return None
+
+
 class GlobalRules(_Strict):
     """Settings that hold for every topic (`rules/_global.yaml`)."""
 
@@ -170,6 +180,14 @@ class GlobalRules(_Strict):
             seen.add(key)
             key = deck_key(renamed[key])
         return key
+
+    @field_validator("root")
+    @classmethod
+    def _root(cls, v: str) -> str:
+        problem = deck_name_problem(v)
+        if problem:
+            raise ValueError(problem)
+        return v
 
 
 @dataclass
@@ -277,19 +295,19 @@ def _read(path: Path) -> str:
         raise RuleError(str(path), f"cannot read: {exc}") from None
 
 
-_FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when PyYAML has it: ten times quicker
-
-
 def _load_yaml(path: Path, text: str | None = None) -> tuple[Any, str]:
     """The file's data, and its text (to find the line of a field at fault only when one is)."""
     if text is None:
         text = _read(path)
     try:
-        try:
-            data = yaml.load(text, Loader=_FAST_LOADER)
-        except yaml.YAMLError:
-            data = yaml.safe_load(text)  # the pure-Python parser words the problem as the messages document
+        data, _ = safe_yaml(text)  # libyaml when PyYAML has it; limits on size and aliases
+    except YamlLimit as exc:
+        raise RuleError(str(path), f"refused: {exc.problem}") from None
     except yaml.YAMLError as exc:
+        try:  # the pure-Python parser words the problem as the messages document
+            yaml.safe_load(text)
+        except yaml.YAMLError as pure:
+            exc = pure
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise RuleError(str(path), f"not valid YAML: {problem}", mark.line + 1 if mark else None) from None
@@ -475,8 +493,11 @@ class TopicIndex:
         self._by_tags: dict[tuple, dict[int, str]] = {}
         self._by_paths: dict[tuple, dict[int, str]] = {}
 
-    def claims(self, facts: "_CardFacts", infos: list[NoteInfo]) -> dict[int, tuple[int, str]]:
-        """topic index → (rank, what) of that topic's strongest claim; topics with no claim are absent."""
+    def claims(self, facts: "_CardFacts", infos: list[NoteInfo],
+               timeouts: list[tuple[str, str]] | None = None) -> dict[int, tuple[int, str]]:
+        """topic index → (rank, what) of that topic's strongest claim; topics with no claim are absent.
+        A `term_regex` that times out says nothing about the card (the topic's other claims still count);
+        with `timeouts`, it is reported there as (rule file, regex)."""
         best: dict[int, tuple[int, str]] = {}
         for k in facts.keys:
             for ti, kw in self.keys.get(k, ()):
@@ -486,22 +507,20 @@ class TopicIndex:
             for ti, kw in self.words.get(w, ()):
                 if ti not in best:
                     best[ti] = (_RANK["term word"], f"term word {kw!r}")
-        void: list[int] = []
         for ti, rx in self.rx:
             if ti in best and best[ti][0] >= _RANK["term regex"]:
                 continue
             try:
                 if any(rx.search(n, timeout=REGEX_TIMEOUT) for n in facts.names):
                     best[ti] = (_RANK["term regex"], f"term regex {rx.pattern!r}")
-            except TimeoutError:  # a runaway user regex voids its topic's claim on this card
-                void.append(ti)
+            except TimeoutError:  # that regex says nothing about this card; the topic's other claims still count
+                if timeouts is not None:
+                    timeouts.append((self.topics[ti].path, rx.pattern))
         for part, rank in ((self._heading_claims(facts), "heading"), (self._tag_claims(infos), "tag"),
                            (self._folder_claims(infos), "folder")):
             for ti, what in part.items():
                 if ti not in best:
                     best[ti] = (_RANK[rank], f"{rank} {what!r}")
-        for ti in void:
-            best.pop(ti, None)
         return best
 
     def keywords(self, facts: "_CardFacts") -> dict[int, str]:
@@ -571,12 +590,13 @@ def with_title(title: str, context: list[str]) -> list[str]:
     return [title, *context]
 
 
-def claim_on(term: str, aliases: list[str], contexts: list[list[str]], rs: RuleSet,
-             infos: list[NoteInfo]) -> tuple[Topic, int, str] | None:
-    """The rule topic that claims a card, the strength of its claim (a `_RANK` value) and what it matched."""
+def claim_on(term: str, aliases: list[str], contexts: list[list[str]], rs: RuleSet, infos: list[NoteInfo],
+             timeouts: list[tuple[str, str]] | None = None) -> tuple[Topic, int, str] | None:
+    """The rule topic that claims a card, the strength of its claim (a `_RANK` value) and what it matched.
+    `timeouts` gets (rule file, regex) for each `term_regex` that gave up on the card."""
     if not rs.topics:
         return None
-    claims = rs.index.claims(_CardFacts.of(term, aliases, contexts), infos)
+    claims = rs.index.claims(_CardFacts.of(term, aliases, contexts), infos, timeouts)
     best: tuple[tuple, int] | None = None
     for ti in sorted(claims):
         score = (rs.topics[ti].rules.priority, claims[ti][0])
@@ -593,10 +613,11 @@ def reason_of(topic: Topic, what: str) -> str:
 
 
 def topic_of(term: str, aliases: list[str], contexts: list[list[str]], rs: RuleSet,
-             infos: list[NoteInfo]) -> tuple[Topic | None, str]:
+             infos: list[NoteInfo], timeouts: list[tuple[str, str]] | None = None) -> tuple[Topic | None, str]:
     """The topic for a card (its names and the contexts of its explanations) and why;
-    (None, reason) means no rule file claims it."""
-    got = claim_on(term, aliases, contexts, rs, infos)
+    (None, reason) means no rule file claims it. A `term_regex` that times out is left out of its
+    topic's claims and, with `timeouts`, reported there as (rule file, regex)."""
+    got = claim_on(term, aliases, contexts, rs, infos, timeouts)
     if got is None:
         return None, "no rule file claims it"
     return got[0], reason_of(got[0], got[2])

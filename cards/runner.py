@@ -12,9 +12,12 @@ import hashlib
 import multiprocessing
 import os
 import pickle
+import re
 import shutil
+import signal
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -23,6 +26,7 @@ from concurrent.futures.process import BrokenProcessPool
 from . import build_id
 from .cache import flush_all
 from .extract import Settings
+from .notes import read_capped
 from .pipeline import pack, process_note
 
 PARALLEL_MIN_FILES = 64  # below this a pool costs more than it saves
@@ -38,8 +42,61 @@ def _cache_key(path: str, data: bytes, rules_digest: str) -> str:
     return h.hexdigest()[:32]
 
 
-def _work(args: tuple[str, str, str, Settings]) -> bytes:
+def _work(args: tuple) -> bytes:
+    """(path, rel, root, settings, read): `read` is what `read_capped` gave the main process (those bytes
+    were hashed for the cache key, so they are the ones parsed), or None to read the file here."""
     return pickle.dumps(pack(process_note(*args)), protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _worker_start(parent: int) -> None:
+    """In each worker: the default signal handling (not the command's), and an exit as soon as the process
+    that started it is gone (killed with -9, say): a worker blocked on its task queue would wait for ever."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    def watch() -> None:
+        while True:
+            if os.getppid() != parent:
+                os._exit(1)
+            time.sleep(0.5)
+    threading.Thread(target=watch, name="cards-parent-watch", daemon=True).start()
+
+
+def temp_prefix(kind: str) -> str:
+    """The prefix of a temporary file or folder of this process (`cards-KIND-PID-`): one left behind by a
+    process that was killed is removed by the next run (`clean_stale_temp`)."""
+    return f"cards-{kind}-{os.getpid()}-"
+
+
+_OURS = re.compile(r"^cards-[a-z]+-(\d+)-")
+
+
+def clean_stale_temp(folder: str | None = None) -> None:
+    """Remove the temporary files and folders of cards processes that no longer run."""
+    folder = folder or tempfile.gettempdir()
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return
+    for name in names:
+        m = _OURS.match(name)
+        if m is None or int(m.group(1)) == os.getpid():
+            continue
+        try:
+            os.kill(int(m.group(1)), 0)
+            continue  # still running
+        except ProcessLookupError:
+            pass
+        except (PermissionError, OverflowError, OSError):
+            continue
+        path = os.path.join(folder, name)
+        if os.path.isdir(path) and not os.path.islink(path):
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
 
 
 def default_jobs() -> int:
@@ -52,10 +109,19 @@ def default_jobs() -> int:
 RACY_NS = 2_000_000_000  # a file changed this close to a run may change again within one mtime tick
 
 
+def note_key_material(path: str, rel: str, root: str) -> str:
+    """What besides its bytes a note's cache key covers: where it is, and the folder it was found in."""
+    return f"{path}\0{rel}\0{root}"
+
+
 def note_keys(files: list[tuple[str, str, str]], rules_digest: str,
-              known: dict[str, tuple] | None = None) -> tuple[list[str | None], dict[str, tuple], int]:
+              known: dict[str, tuple] | None = None, keep: dict[str, tuple] | None = None
+              ) -> tuple[list[str | None], dict[str, tuple], int]:
     """The cache key of every file (None where it cannot be read: it is then processed, and reported).
 
+    A key hashes the bytes `read_capped` gives (at most MAX_NOTE_BYTES + 1, from a regular file
+    only); with `keep`, those bytes are kept by path, so that they, and not the file read again
+    later (it may have changed meanwhile), are what gets parsed and stored under the key.
     `known` maps a path to (stat signature, key) from an earlier run: a file whose size,
     mtime, ctime and inode are all unchanged keeps its key without being read, as git does.
     Returns the keys, the signatures to keep for the next run, and how many files were read.
@@ -73,8 +139,12 @@ def note_keys(files: list[tuple[str, str, str]], rules_digest: str,
             if isinstance(old, tuple) and len(old) == 2 and old[0] == sig:
                 key = old[1]
             else:
-                with open(path, "rb") as fh:  # the folder it was found in too: the result holds its relative path
-                    key = _cache_key(f"{path}\0{rel}\0{root}", fh.read(), rules_digest)
+                data, st = read_capped(path)  # the signature of what was read, not of what stat saw
+                sig = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+                # the folder it was found in too: the result holds its path relative to that folder
+                key = _cache_key(note_key_material(path, rel, root), data, rules_digest)
+                if keep is not None:
+                    keep[path] = (data, st)
                 read += 1
         except OSError:
             keys.append(None)
@@ -96,17 +166,23 @@ def combined_key(keys: list[str | None], extra: str) -> str | None:
 
 
 def run_notes(files: list[tuple[str, str, str]], settings: Settings, jobs: int | None = None,
-              progress=None) -> Iterator[bytes]:
-    """Each file's packed, pickled result, in input order; `progress(n)` is called as notes finish."""
+              progress=None, reads: list | None = None) -> Iterator[bytes]:
+    """Each file's packed, pickled result, in input order; `progress(n)` is called as notes finish.
+    `reads[i]`, when given and not None, is what `read_capped` gave for files[i]: it is parsed as it is."""
     jobs = jobs or default_jobs()
-    args = [(path, rel, root, settings) for path, rel, root in files]
+    reads = reads or [None] * len(files)
+    args = [(path, rel, root, settings, r) for (path, rel, root), r in zip(files, reads)]
     if jobs > 1 and len(args) >= PARALLEL_MIN_FILES:
         chunk = max(1, min(32, len(args) // (jobs * 8) or 1))
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            for blob in pool.map(_work, args, chunksize=chunk):
-                if progress:
-                    progress(1)
-                yield blob
+        with ProcessPoolExecutor(max_workers=jobs, initializer=_worker_start, initargs=(os.getpid(),)) as pool:
+            try:
+                for blob in pool.map(_work, args, chunksize=chunk):
+                    if progress:
+                        progress(1)
+                    yield blob
+            except BaseException:  # interrupted: do not wait for the notes not yet started
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
     else:
         for a in args:
             blob = _work(a)
@@ -169,7 +245,7 @@ def forked_map(fn: Callable, items: Sequence, jobs: int | None = None,
     bounds = even_chunks([weight(x) if weight else 1 for x in items], jobs * 12)
     flush_all()  # no cache-writer thread may be mid-write when the process forks
     try:
-        folder = tempfile.mkdtemp(prefix="cards-fork-")
+        folder = tempfile.mkdtemp(prefix=temp_prefix("fork"))
     except OSError:
         return [fn(x) for x in items]
     _forked_task = (fn, items, folder)
@@ -177,7 +253,8 @@ def forked_map(fn: Callable, items: Sequence, jobs: int | None = None,
     # would otherwise touch every one of them and copy the whole inherited heap page by page.
     gc.freeze()
     try:
-        with ProcessPoolExecutor(max_workers=jobs - 1, mp_context=multiprocessing.get_context("fork")) as pool:
+        with ProcessPoolExecutor(max_workers=jobs - 1, mp_context=multiprocessing.get_context("fork"),
+                                 initializer=_worker_start, initargs=(os.getpid(),)) as pool:
             futures = [pool.submit(_forked_chunk, b) for b in bounds]
             mine: dict[int, list] = {}
             for i in range(len(bounds) - 1, -1, -1):

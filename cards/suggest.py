@@ -31,6 +31,7 @@ from pathlib import Path
 import yaml
 
 from .models import term_key
+from .notes import display
 from .rules import (DRAFT_MARK, GLOBAL_FILE, Match, NoteInfo, RuleSet, Topic, TopicRules, _CardFacts, claim_on,
                     folders_of, with_title)
 from .pipeline import title_evidence
@@ -515,9 +516,10 @@ def write(drafts: list[Draft], folder: Path, cards: list[_Card], notes: dict) ->
     out = []
     for d in drafts:
         path = folder / d.file
+        text = display(render(d, cards, notes))  # a folder or note name that is not UTF-8 shows as U+FFFD
         try:
             with open(path, "x", encoding="utf-8") as fh:
-                fh.write(render(d, cards, notes))
+                fh.write(text)
             out.append((d, path, True))
         except FileExistsError:
             out.append((d, path, False))

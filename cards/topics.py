@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from .models import term_key
+from .notes import display
 from .rules import DEFAULT_SOURCES, RuleSet, Topic, _CardFacts, folders_of, load_rules
 
 STARTER_DIR = Path(__file__).parent / "starter"
@@ -283,7 +284,7 @@ class Placer:
             got = decided.get(path)
             if got is not None:
                 return got
-            rel = notes[path][1] if path in notes else Path(path).name
+            rel = display(notes[path][1] if path in notes else Path(path).name)  # a name may not be UTF-8
             got = None
             for source in self.sources:
                 if source == "note" and path in by_rule:
@@ -293,7 +294,7 @@ class Placer:
                     got = (t.name, t.deck, f"note {rel}: {'suggested ' if t.drafted else ''}{Path(t.path).name} "
                                            f"claims {k} of its {n_cards[path]} cards{titled}")
                 elif source == "folder" and path in folders:
-                    got = self._label(folders[path], f"folder {folders[path]!r}")
+                    got = self._label(display(folders[path]), f"folder {display(folders[path])!r}")
                 elif source == "front-matter" and path in labels:
                     got = self._label(labels[path], f"front matter {labels[path]!r}")
                 elif source == "starter" and path in by_starter:
@@ -329,7 +330,7 @@ class Placer:
                     tags.remove(old)
             if topic_tag not in tags:
                 bisect.insort(tags, topic_tag)
-            out[i] = (g[0], g[1], (card[0], card[1], tname, deck, reason, tags, card[6], card[7]), g[3], g[4], g[5])
+            out[i] = (g[0], g[1], (card[0], card[1], tname, deck, reason, tags, card[6], card[7]), *g[3:])
         return out
 
     def _label(self, label: str, why: str) -> tuple[str, str, str]:

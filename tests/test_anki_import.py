@@ -196,8 +196,10 @@ def test_media_names_do_not_collide_and_missing_or_escaping_images_warn(tmp_path
 def test_split_and_reverse(tmp_path, col):
     export(REPO / "examples" / "notes", tmp_path / "d", "--split", "--reverse", "--name", "AI/Tech: 부트캠프")
     files = sorted(p.name for p in (tmp_path / "d").glob("*.apkg"))
-    assert "AI_Tech_ 부트캠프 - Optimization.apkg" in files and len(files) >= 5
-    import_into(col, tmp_path / "d" / "AI_Tech_ 부트캠프 - Optimization.apkg")
+    # '/' and ':' cannot be in a file name: replaced, and a digest of the deck name keeps the names apart
+    optimization = [f for f in files if f.startswith("AI_Tech_ 부트캠프 - Optimization ~")]
+    assert len(optimization) == 1 and len(files) >= 5
+    import_into(col, tmp_path / "d" / optimization[0])
     n = notes_by_term(col)["Adam"]
     assert len(n.cards()) == 2  # the Reverse field switches on the second template
     assert "?" in n.cards()[1].question() and "Adam" in n.cards()[1].answer()
@@ -481,3 +483,112 @@ def test_an_export_from_a_warm_cache_imports_exactly_like_one_from_scratch(tmp_p
     db.commit()
     db.close()
     both("lost")
+
+
+# -- hostile outputs and states ----------------------------------------------------------------
+
+def _terms_in(apkg: Path, tmp: Path) -> list[str]:
+    c = Collection(str(tmp / f"{apkg.stem}-check.anki2"))
+    try:
+        import_into(c, apkg)
+        return sorted(notes_by_term(c))
+    finally:
+        c.close()
+
+
+def test_split_deck_files_never_collide(tmp_path):
+    """Decks A/B and A_B (and '..' beside '.') once wrote one file: the second was reported unchanged
+    and its cards were in no package."""
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    for name, deck, term in (("one", "A/B", "Alpha"), ("two", "A_B", "Beta"), ("three", "..", "Gamma"),
+                             ("four", ".", "Delta"), ("five", "가" * 100, "Epsilon")):
+        (rules / f"{name}.yaml").write_text(f"deck: {json.dumps(deck)}\nmatch: {{terms: [{term}]}}\n",
+                                            encoding="utf-8")
+    notes = write_note(tmp_path / "notes", "n.md", "".join(f"- {t} : {t} 설명\n"
+                                                           for t in ("Alpha", "Beta", "Gamma", "Delta", "Epsilon")))
+    r = CliRunner().invoke(main, ["export", str(notes), "--out", str(tmp_path / "d"), "--no-cache", "--split",
+                                  "--rules", str(rules)])
+    assert r.exit_code == 0, r.output
+    assert "Unchanged" not in r.output
+    packages = sorted((tmp_path / "d").glob("*.apkg"))
+    assert len(packages) == 5 and all(len(p.name.encode()) <= 255 - 14 for p in packages)
+    assert sorted(t for p in packages for t in _terms_in(p, tmp_path)) == ["Alpha", "Beta", "Delta", "Epsilon", "Gamma"]
+
+
+@pytest.mark.parametrize("name", ["", "   ", "::", "A::  ::B", "a\nb"])
+def test_names_that_cannot_be_a_deck_are_refused(tmp_path, name):
+    notes = write_note(tmp_path / "notes", "n.md", "- Adam : 모멘텀과 RMSprop을 합친 옵티마이저\n")
+    r = CliRunner().invoke(main, ["export", str(notes), "--out", str(tmp_path / "d"), "--no-cache", "--name", name])
+    assert r.exit_code == 2 and "error: --name" in r.stderr and not (tmp_path / "d").exists()
+
+
+def test_root_names_that_are_not_file_names_get_files_of_their_own(tmp_path):
+    notes = write_note(tmp_path / "notes", "n.md", "- Adam : 모멘텀과 RMSprop을 합친 옵티마이저\n")
+    for name in ("..", ".", "가" * 100):
+        export(notes, tmp_path / "d", "--name", name)
+    packages = sorted((tmp_path / "d").glob("*.apkg"))
+    assert len(packages) == 3 and all(_terms_in(p, tmp_path) == ["Adam"] for p in packages)
+
+
+def test_only_media_files_are_packed(tmp_path):
+    """An image reference to .env, .git/config or any file that is not an image (or audio/video) by its
+    extension and its bytes never puts that file into the package."""
+    notes = tmp_path / "notes"
+    write_note(notes, "n.md", "- Secret : 보기 ![a](.env) ![b](.git/config) ![c](notes.txt) ![d](fake.png) "
+                              "![e](real.png) ![f](.hidden/pic.png)\n")
+    (notes / ".env").write_text("API_KEY=hunter2\n", encoding="utf-8")
+    (notes / ".git").mkdir()
+    (notes / ".git" / "config").write_text("[remote] token=abc123\n", encoding="utf-8")
+    (notes / "notes.txt").write_text("plain private text\n", encoding="utf-8")
+    (notes / "fake.png").write_text("PRIVATE=1, not a png\n", encoding="utf-8")
+    png = b"\x89PNG\r\n\x1a\n" + bytes(range(64))
+    (notes / "real.png").write_bytes(png)
+    (notes / ".hidden").mkdir()
+    (notes / ".hidden" / "pic.png").write_bytes(png + b"hidden")
+    out = export(notes, tmp_path / "d", "--verbose")
+    with zipfile.ZipFile(tmp_path / "d" / "Study Notes.apkg") as z:
+        media = json.loads(z.read("media"))
+        assert len(media) == 1 and z.read(next(iter(media))) == png
+        blob = b"".join(z.read(n) for n in z.namelist())
+    for secret in (b"hunter2", b"abc123", b"private text", b"PRIVATE=1", png + b"hidden"):
+        assert secret not in blob
+    for ref in (".env", ".git/config", "notes.txt", "fake.png", ".hidden/pic.png"):
+        assert f"image '{ref}' not packed" in out, ref
+
+
+def test_a_missing_image_is_warned_about_once(tmp_path):
+    notes = write_note(tmp_path / "notes", "n.md", "- Adam : ![x](gone.png) 그리고 다시 ![x](gone.png)\n"
+                                                  "- Adam : 두 번째 설명 ![x](gone.png)\n")
+    out = export(notes.parent, tmp_path / "d", "--verbose")
+    assert out.count("n.md:1: image 'gone.png' not found") == 1 and out.count("n.md:2: image 'gone.png'") == 1
+
+
+@pytest.mark.parametrize("breakage", [
+    lambda m: m["notes"].update({k: "not an object" for k in list(m["notes"])[:1]}),
+    lambda m: next(iter(m["notes"].values())).update(mod="abc"),
+    lambda m: m.update(media=[1, 2]),
+    lambda m: m.update(notes=[1, 2]),
+])
+def test_a_manifest_of_the_wrong_shape_is_rebuilt_from_the_package(tmp_path, monkeypatch, col, breakage):
+    notes = tmp_path / "notes"
+    write_note(notes, "a.md", "- Adam : 모멘텀과 RMSprop을 합친 옵티마이저\n- SGD : 확률적 경사 하강법\n")
+    out = tmp_path / "d"
+    monkeypatch.setattr(time, "time", lambda: 1_800_000_000.0)
+    export(notes, out)
+    manifest = out / "Study Notes.manifest.json"
+    data = json.loads(manifest.read_text(encoding="utf-8"))
+    breakage(data)
+    manifest.write_text(json.dumps(data), encoding="utf-8")
+    write_note(notes, "a.md", "- Adam : 모멘텀과 RMSprop을 합친 옵티마이저 (고침)\n- SGD : 확률적 경사 하강법\n")
+    monkeypatch.setattr(time, "time", lambda: 1_800_000_100.0)
+    r = CliRunner().invoke(main, ["export", str(notes), "--out", str(out), "--no-cache", "--rules",
+                                  str(REPO / "rules"), "--verbose"])
+    assert r.exit_code == 0 and "Traceback" not in r.output, r.output
+    assert "manifest.json: not a manifest this tool wrote" in r.stderr and "rebuilt from the package" in r.stderr
+    import_into(col, out / "Study Notes.apkg")
+    by_term = notes_by_term(col)
+    assert "고침" in by_term["Adam"]["Definition"] and by_term["Adam"].mod == 1_800_000_100
+    assert by_term["SGD"].mod == 1_800_000_000  # unchanged: its time was taken from the package
+    again = json.loads(manifest.read_text(encoding="utf-8"))  # and the manifest is whole again
+    assert set(again["notes"]) == {n.guid for n in by_term.values()}

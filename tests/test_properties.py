@@ -3,6 +3,7 @@ validates into a card or becomes a rejection, output is deterministic, and rende
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -217,3 +218,30 @@ def test_realpath_with_a_cached_folder_is_realpath(tmp_path_factory, rel):
     for base in (root, root / "d", root / "s" / "x"):
         path = os.path.join(base, rel)
         assert _realpath(path) == os.path.realpath(path), path
+
+
+DECK_PART = st.one_of(st.sampled_from(["A", "a", "B", "A/B", "A_B", "A - B", "..", ".", " ", "CON", "x.", "가" * 90,
+                                       "Study Notes", "::", ":", "/", "\\", "?", "*", "|", "<", ">", "\"", "\t"]),
+                      st.text(min_size=1, max_size=12))
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.lists(DECK_PART, min_size=1, max_size=3).map("".join), min_size=2, max_size=6, unique=True))
+def test_deck_file_names_are_distinct_or_refused(decks):
+    """`--split` file names: each a valid, short file name; two decks never get one file silently (the
+    export refuses the few pairs only case or `::` against ` - ` tells apart)."""
+    import unicodedata
+
+    from cards.export import MAX_NAME_BYTES, OutputError, _BAD_CHARS, deck_files, safe_filename
+    for d in decks:
+        name = safe_filename(d)
+        assert name and not _BAD_CHARS.search(name) and not name.endswith((".", " "))
+        assert len(name.encode("utf-8", "surrogateescape")) <= MAX_NAME_BYTES
+    distinct = list({unicodedata.normalize("NFC", d): d for d in decks}.values())  # Anki: one deck
+    try:
+        files = deck_files(distinct, Path("out"))
+    except OutputError as exc:
+        assert exc.kind == "names"
+        return
+    names = [files[d].name.casefold() for d in distinct]
+    assert len(set(names)) == len(names)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -11,6 +12,8 @@ from click.testing import CliRunner
 from cards.cli import main
 from cards.pipeline import build
 from cards.rules import RuleError, load_rules
+
+REPO = Path(__file__).resolve().parents[1]
 
 NOTE = """---
 title: Day 1
@@ -230,6 +233,64 @@ def test_python_dash_m_runs():
     import sys
     out = subprocess.run([sys.executable, "-m", "cards", "--help"], capture_output=True, text=True, check=True)
     assert "extract" in out.stdout and "export" in out.stdout
+
+
+def test_a_term_regex_that_times_out_costs_only_itself_and_is_warned(tmp_path):
+    """It once cancelled its whole topic (the exact `terms:` too) and the card went to the fallback
+    topic without a word."""
+    term, other = "a" * 40 + "x", "a" * 40 + "y"
+    note = f"- {term} : 긴 이름의 개념\n- {other} : 다른 긴 이름의 개념\n- Adam : 적응형 학습률 옵티마이저\n"
+    rules = {"slow.yaml": f"topic: Slow\nmatch:\n  terms: [{term}]\n  term_regex: ['(a|aa)+$']\n"}
+    decks, res = decks_for(tmp_path, rules, note=note)
+    card = next(c for c in res.cards if c.term == term)
+    assert card.topic == "Slow" and card.topic_reason == f"slow.yaml: term {term!r}"  # its exact claim stands
+    # only the card the regex had to decide on is warned about (the exact claim needs no regex at all)
+    assert [w.line for w in res.warnings if w.kind == "rules" and "term_regex '(a|aa)+$'" in w.message
+            and "slow.yaml" in w.message and "timeout" in w.message] == [2]
+
+
+LAUGHS = "".join(f"l{i}: &l{i} [" + ", ".join([f"*l{i - 1}"] * 9) + "]\n" for i in range(1, 10))
+
+
+@pytest.mark.parametrize("where", ["rule file", "front matter"])
+def test_a_billion_laughs_is_refused_before_it_is_built(tmp_path, where):
+    """Aliases that expand to 9^9 values: refused by the size of their node tree (a subprocess whose memory
+    is limited, so the old expansion fails instead of eating the machine)."""
+    import subprocess
+    import sys
+    laughs = "l0: &l0 lol\n" + LAUGHS
+    rules = write(tmp_path / "rules", {"topic.yaml": "topic: T\n"})
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "good.md").write_text("- Adam : 모멘텀과 RMSprop을 합친 옵티마이저\n", encoding="utf-8")
+    if where == "rule file":
+        (rules / "laughs.yaml").write_text(laughs + "match:\n  terms: *l9\n", encoding="utf-8")
+    else:
+        (notes / "laughs.md").write_text("---\n" + laughs + "tags: *l9\n---\n- SGD : 확률적 경사 하강법\n",
+                                         encoding="utf-8")
+
+    def limit():
+        import resource
+        resource.setrlimit(resource.RLIMIT_AS, (1536 << 20, 1536 << 20))
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    r = subprocess.run([sys.executable, "-m", "cards", "extract", str(notes), "--rules", str(rules), "--no-cache",
+                        "--format", "jsonl"], capture_output=True, text=True, env=env, timeout=300, preexec_fn=limit)
+    assert "Traceback" not in r.stderr and "MemoryError" not in r.stderr, r.stderr[-2000:]
+    if where == "rule file":
+        assert r.returncode == 2 and "laughs.yaml: refused: more than" in r.stderr and "aliases" in r.stderr
+        r = subprocess.run([sys.executable, "-m", "cards", "rules", "check", "--rules", str(rules)],
+                           capture_output=True, text=True, env=env, timeout=300, preexec_fn=limit)
+        assert r.returncode == 2 and "laughs.yaml: refused" in r.stderr
+    else:
+        assert r.returncode == 0
+        assert sorted(json.loads(ln)["term"] for ln in r.stdout.splitlines()) == ["Adam", "SGD"]
+        assert "laughs.md:1: front matter ignored: more than" in r.stderr
+
+
+def test_a_root_that_cannot_be_a_deck_is_a_rule_error(tmp_path):
+    folder = write(tmp_path / "rules", {"_global.yaml": "root: ' :: '\n"})
+    with pytest.raises(RuleError, match=r"_global\.yaml:1: root: a deck name needs text"):
+        load_rules(folder)
 
 
 def test_min_confidence_holds_back_and_one_option_brings_in(tmp_path):

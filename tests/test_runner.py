@@ -291,3 +291,133 @@ def test_a_note_read_from_another_folder_is_not_served_from_the_cache(tmp_path):
         {f"part1/{n.rel}" for n in part.notes}
     assert all("folder::part1" in c.tags for c in whole.cards if c.source.path.startswith(str(v / "part1")))
     assert dump(whole) == dump(build([v], rs, jobs=1, cache_dir=None))
+
+
+# -- a note that changes while a run reads it -------------------------------------------------
+
+def _edit_after_hashing(monkeypatch, note: Path, new: bytes) -> None:
+    """Make the next run's notes change right after their cache keys were made (as an editor saving
+    a note in the middle of an export would)."""
+    real = runner.note_keys
+
+    def note_keys(*args, **kwargs):
+        out = real(*args, **kwargs)
+        note.write_bytes(new)
+        monkeypatch.setattr(runner, "note_keys", real)
+        return out
+    monkeypatch.setattr(runner, "note_keys", note_keys)
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_note_edited_during_a_run_is_never_cached_under_its_old_content(tmp_path, monkeypatch, jobs):
+    v, rs, cache = vault(tmp_path), load_rules(REPO / "rules"), tmp_path / "cache"
+    note = v / "part0" / "n000.md"
+    original = note.read_bytes()
+    _edit_after_hashing(monkeypatch, note, original + "- Racecard : 경주 중에 끼어든 카드\n".encode())
+    build([v], rs, jobs=jobs, cache_dir=cache)
+    note.write_bytes(original)  # the original bytes again, after the run
+    again = build([v], rs, jobs=jobs, cache_dir=cache)
+    assert "Racecard" not in {c.term for c in again.cards}
+    assert dump(again) == dump(build([v], rs, jobs=1, cache_dir=None))
+
+
+def test_a_note_read_late_is_checked_against_the_key_its_signature_gave(tmp_path, monkeypatch):
+    """A note whose key comes from its unchanged stat signature, but whose result is no longer cached,
+    is read when a changed note touches its concepts: if it changed meanwhile, what was parsed must
+    not be stored under the old key, nor the run recorded as made from the old content."""
+    monkeypatch.setattr(runner, "RACY_NS", 0)
+    v, rs, cache = vault(tmp_path), load_rules(REPO / "rules"), tmp_path / "cache"
+    build([v], rs, jobs=1, cache_dir=cache)
+    flush_all()
+    db = sqlite3.connect(cache / "cache.sqlite")
+    db.execute("DELETE FROM blobs WHERE kind = 'note'")  # the run state stays: keys come from signatures
+    db.commit()
+    db.close()
+    note = v / "part0" / "n000.md"
+    original = note.read_bytes()
+    (v / "new.md").write_text("- Adam : 새 노트가 Adam을 다시 설명\n", encoding="utf-8")  # every Adam group is redone
+    _edit_after_hashing(monkeypatch, note, original + "- Racecard : 경주 중에 끼어든 카드\n".encode())
+    build([v], rs, jobs=1, cache_dir=cache)
+    note.write_bytes(original)
+    flush_all()
+    db = sqlite3.connect(cache / "cache.sqlite")
+    db.execute("DELETE FROM blobs WHERE kind = 'state'")  # the next run takes every note's result from the cache
+    db.commit()
+    db.close()
+    assert dump(build([v], rs, jobs=1, cache_dir=cache)) == dump(build([v], rs, jobs=1, cache_dir=None))
+
+
+# -- the cache's own integrity ----------------------------------------------------------------
+
+def test_changed_bytes_inside_cache_entries_are_misses(tmp_path):
+    """Entries that still unpickle but whose bytes changed (a damaged disk, an edit) never reach a deck."""
+    v, rs, cache = vault(tmp_path), load_rules(REPO / "rules"), tmp_path / "cache"
+    expected = dump(build([v], rs, jobs=1, cache_dir=None))
+    build([v], rs, jobs=1, cache_dir=cache)
+    flush_all()
+    db = sqlite3.connect(cache / "cache.sqlite")
+    old, new = "옵티마이저".encode(), "옵티마이져".encode()  # as long: every pickle and marshal stays readable
+    assert len(old) == len(new)
+    rows = db.execute("SELECT key, data FROM blobs").fetchall()
+    changed = [(data.replace(old, new), key) for key, data in rows if old in data]
+    assert changed
+    db.executemany("UPDATE blobs SET data = ? WHERE key = ?", changed)
+    db.commit()
+    db.close()
+    assert dump(build([v], rs, jobs=1, cache_dir=cache)) == expected
+
+
+class _CountingConnection(sqlite3.Connection):
+    """Counts the statements that found the database locked (each waits the busy timeout)."""
+    locked = 0
+
+    def execute(self, *args):
+        try:
+            return super().execute(*args)
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc):
+                type(self).locked += 1
+            raise
+
+
+def test_a_cache_locked_by_another_process_is_given_up_at_once_and_said_once(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from cards import cache as cache_mod
+    from cards.cli import main
+    v, rs, cache = vault(tmp_path), load_rules(REPO / "rules"), tmp_path / "cache"
+    build([v], rs, jobs=1, cache_dir=cache).cache.db.close()  # as when that run's process has ended
+    flush_all()
+    holder = sqlite3.connect(cache / "cache.sqlite", isolation_level=None)
+    holder.execute("PRAGMA locking_mode=EXCLUSIVE")
+    holder.execute("BEGIN EXCLUSIVE")
+    holder.execute("UPDATE blobs SET used = used")  # as a long write in another process would
+    real_connect = sqlite3.connect
+    _CountingConnection.locked = 0
+    monkeypatch.setattr(cache_mod.sqlite3, "connect",  # a short wait per statement: only the count matters
+                        lambda path, timeout=5.0, **kw: real_connect(path, timeout=0.05, factory=_CountingConnection,
+                                                                     **kw))
+    try:
+        res = build([v], rs, jobs=1, cache_dir=cache)
+        assert dump(res) == dump(build([v], rs, jobs=1, cache_dir=None))
+        flush_all()
+        assert _CountingConnection.locked <= 2  # the reader once, the writer at most once: then no cache
+        assert "locked by another process" in res.cache.problem
+        r = CliRunner().invoke(main, ["extract", str(v), "--jobs", "1"], env={"CARDS_CACHE_DIR": str(cache)})
+        assert r.exit_code == 0 and r.stderr.count("ran without the cache") == 1, r.stderr
+        assert "locked by another process" in r.stderr
+    finally:
+        holder.close()
+    assert (cache / "cache.sqlite").stat().st_size > 0  # a locked cache is never deleted
+
+
+def test_a_cache_folder_that_cannot_be_used_is_said_once(tmp_path):
+    from click.testing import CliRunner
+
+    from cards.cli import main
+    v = vault(tmp_path)
+    (tmp_path / "not-a-folder").write_text("a file where the cache folder should be", encoding="utf-8")
+    r = CliRunner().invoke(main, ["extract", str(v), "--jobs", "1"],
+                           env={"CARDS_CACHE_DIR": str(tmp_path / "not-a-folder")})
+    assert r.exit_code == 0 and r.stderr.count("ran without the cache: cannot use") == 1, r.stderr
+    assert r.stdout == CliRunner().invoke(main, ["extract", str(v), "--jobs", "1", "--no-cache"]).stdout
