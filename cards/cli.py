@@ -16,6 +16,7 @@ import click
 from . import __version__
 from .models import card_to_json
 from .notes import display
+from .extract.confidence import DEFAULT_MIN_CONFIDENCE
 from .rules import RuleError, RuleSet, load_rules
 
 EXIT_OK, EXIT_NOTHING, EXIT_USAGE, EXIT_OUTPUT = 0, 1, 2, 3
@@ -141,7 +142,7 @@ _common = [
     click.option("--min-confidence", type=click.FloatRange(0.0, 1.0), default=None, expose_value=False,
                  callback=_min_confidence, is_eager=True,
                  help="Hold back candidates less sure than this (default: `min_confidence` in rules/_global.yaml, "
-                      "else 0.5). 0 keeps every candidate; --explain lists what is held back and why."),
+                      f"else {DEFAULT_MIN_CONFIDENCE}). 0 keeps every candidate; --explain lists what is held back and why."),
 ]
 
 

@@ -323,3 +323,5 @@ def test_min_confidence_holds_back_and_one_option_brings_in(tmp_path):
     (rules / "_global.yaml").write_text("min_confidence: 2\n", encoding="utf-8")
     r = run(main, ["extract", str(note), "--rules", str(rules)])
     assert r.exit_code == 2 and "min_confidence" in r.stderr
+    from cards.extract.confidence import DEFAULT_MIN_CONFIDENCE
+    assert f"else {DEFAULT_MIN_CONFIDENCE})" in " ".join(run(main, ["extract", "--help"]).output.split())
