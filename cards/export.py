@@ -358,6 +358,8 @@ class Media:
 
         def find(ref: str) -> str | None:
             raw = ref.strip().strip("<>")
+            if re.match(r"[a-z]:[\\/]", raw, re.I):  # `C:\Users\me\notes\a.assets\b.png`, written on Windows
+                return find_windows(ref, raw)
             if re.match(r"^[a-z][a-z0-9+.-]*:", raw, re.I) and not raw.lower().startswith("file:"):
                 return None  # remote or other schemes: shown as alt text, never fetched
             name = unquote(raw.split("|")[0].split("#")[0]).strip()
@@ -366,6 +368,18 @@ class Media:
             cands = [os.path.join(folder, name)] + [os.path.join(r, name.lstrip("/")) for r in self._root_strs]
             if "/" not in name and "\\" not in name:
                 cands += self._index().get(unicodedata.normalize("NFC", name), [])
+            return first_packed(ref, cands)
+
+        def find_windows(ref: str, raw: str) -> str | None:
+            """A Windows absolute path names a file on the author's old machine: looked for where it would be
+            beside this note (its folder and file name, then its file name), then by file name in the roots."""
+            parts = [p for p in re.split(r"[\\/]", unquote(raw)) if p]
+            name = parts[-1]
+            cands = [os.path.join(folder, *parts[-2:]), os.path.join(folder, name)]
+            cands += self._index().get(unicodedata.normalize("NFC", name), [])
+            return first_packed(ref, cands)
+
+        def first_packed(ref: str, cands: list[str]) -> str | None:
             outside = False
             refused = None
             for c in cands:

@@ -117,6 +117,20 @@ def _parse_embed(inline, m: re.Match, state) -> int:
     return m.end()
 
 
+# Typora and Windows editors write `![alt](my shots\a 1.png)`: a destination with spaces, which CommonMark reads
+# as text unless it is in `<…>`. One that ends in an image file name is taken as the image it is meant to be.
+# (Up to its first space the path is one run, so no start is tried twice: linear on any line.)
+_SPACED_IMAGE = (r"!\[(?P<spaced_alt>[^\[\]\n]*)\]\((?P<spaced_url>[^()<>\s]+\s[^()<>\n]*"
+                 r"\.(?i:" + "|".join(sorted(e[1:] for e in MEDIA_EXTENSIONS["image"])) + r"))\)")
+
+
+def _parse_spaced_image(inline, m: re.Match, state) -> int:
+    alt = m.group("spaced_alt")
+    state.append_token({"type": "image", "children": [{"type": "text", "raw": alt}],
+                        "attrs": {"url": m.group("spaced_url")}})
+    return m.end()
+
+
 def _parse_wiki(inline, m: re.Match, state) -> int:
     state.append_token({"type": "text", "raw": m.group("wiki_text")})
     return m.end()
@@ -175,6 +189,7 @@ def _make_markdown() -> mistune.Markdown:
     md = mistune.Markdown(renderer=_CardRenderer(), inline=mistune.InlineParser(hard_wrap=False),
                           plugins=[strikethrough, mark, superscript, subscript, url_plugin])
     rules = [("card_math", _MATH, _parse_math, "$"), ("wiki_embed", _WIKI_EMBED, _parse_embed, "!"),
+             ("spaced_image", _SPACED_IMAGE, _parse_spaced_image, "!"),
              ("wiki_link", _WIKI_LINK, _parse_wiki, "["), ("kramdown_ial", _IAL, _parse_ial, "{")]
     for name, pattern, func, start in rules:
         try:
@@ -201,7 +216,8 @@ def _images(tokens: list[dict], images: ImageResolver | None) -> None:
                 tok["attrs"] = {"url": packed}
             else:
                 alt = "".join(c.get("raw", "") for c in tok.get("children", ()))
-                name = alt if re.match(r"[a-z][a-z0-9+.-]*:", ref, re.I) else ref.replace("\\", "/").rsplit("/", 1)[-1]
+                scheme = re.match(r"[a-z][a-z0-9+.-]*:", ref, re.I) and not re.match(r"[a-z]:[\\/]", ref, re.I)
+                name = alt if scheme else ref.replace("\\", "/").rsplit("/", 1)[-1]
                 tok["type"], tok["attrs"] = "missing_image", {"name": name or alt}
         elif t == "inline_html" and tok["raw"][:4].lower() == "<img":
             tok["raw"] = _html_img(tok["raw"], images)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -191,6 +192,29 @@ def test_media_names_do_not_collide_and_missing_or_escaping_images_warn(tmp_path
     assert "b.md:4: image '../../secret.png' is outside the notes folder" in out
     # missing beside the note; tried against the notes folder too, '..' leads out of it, but no file is there
     assert "b.md:5: image '../a/gone.png' not found" in out
+
+
+def test_images_written_with_spaces_or_windows_paths_are_found(tmp_path, col):
+    """Typora writes `![](my shots/fig 1.png)`, which CommonMark reads as text, and notes written on Windows
+    keep `C:\\Users\\…\\n.assets\\x.png`: both show the image beside the note instead of raw markup."""
+    notes = tmp_path / "notes"
+    write_note(notes, "n.md", "- Spaced : 그림 ![graph](my shots/fig 1.png)\n"
+                              "- Windows : 그림 ![](C:\\Users\\me\\Desktop\\n.assets\\old shot.png)\n"
+                              "- Titled : 그림 ![t](fig.png \"a title\")\n")
+    (notes / "my shots").mkdir()
+    (notes / "my shots" / "fig 1.png").write_bytes(b"\x89PNG spaced")
+    (notes / "n.assets").mkdir()
+    (notes / "n.assets" / "old shot.png").write_bytes(b"\x89PNG windows")
+    (notes / "fig.png").write_bytes(b"\x89PNG titled")
+    out = export(notes, tmp_path / "d", "--verbose")
+    assert "not found" not in out
+    import_into(col, tmp_path / "d" / "Study Notes.apkg")
+    media = Path(col.media.dir())
+    for term, data in (("Spaced", b"\x89PNG spaced"), ("Windows", b"\x89PNG windows"), ("Titled", b"\x89PNG titled")):
+        answer = notes_by_term(col)[term].cards()[0].answer()
+        src = re.search(r'<img src="(cards-[0-9a-f]{16}\.png)"', answer)
+        assert src and "![" not in answer, answer
+        assert (media / src.group(1)).read_bytes() == data
 
 
 def test_split_and_reverse(tmp_path, col):
