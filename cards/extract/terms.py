@@ -46,7 +46,13 @@ _LATIN_WORDS = re.compile(r"^[A-Za-z][A-Za-z0-9.+'/-]*(?:\s+[A-Za-z0-9][A-Za-z0-
 _HANGUL_WORD = re.compile(r"^(?:[\uac00-\ud7a3]{2,8}|[\u4e00-\u9fff]{2,12})$")  # a Korean word, or a Chinese one
 # Generic head nouns: `KLUE 데이터셋` is a name with its head noun, not a name and its translation.
 _HEAD_NOUNS = {term_key(w) for w in "데이터 데이터셋 모델 알고리즘 함수 기법 방법 방식 네트워크 레이어 학습 구조 시스템 라이브러리 프레임워크 "
-               "패키지 모듈 클래스 문제 개념 이론 논문 기술 도구 계층 언어 파일 서버 구현 적용 정리".split()}
+               "패키지 모듈 클래스 문제 개념 이론 논문 기술 도구 계층 언어 파일 서버 구현 적용 정리 "
+               "현상 가이드 극복 과정 단계 원리 특징 장점 단점 종류 예시 예제 요약 결과 효과 역할 목적 한계 설명 "
+               "기반 전략 사례 실험 코드 옵션 방법론 관점 측면".split()}
+# `Attention value 구하기` (finding it), `Binarized Neural Networks 처럼` (like): a verb made a noun, or a
+# particle, after a name is the sentence going on, never the name's translation.
+_NOT_A_NAME_END = ("하기", "구하기", "만들기", "찾기", "보기", "줄이기", "높이기", "늘리기", "처럼", "같이", "보다", "까지",
+                   "부터", "만큼", "대로", "에서", "으로", "에게", "한테", "에는", "에도", "와의", "과의")
 
 
 def parse_term(left: str) -> tuple[str, list[str]]:
@@ -120,6 +126,8 @@ def _translation_pair(t: str) -> tuple[str, tuple[str, ...]] | None:
     words = t.split()
     if len(words) < 2 or "(" in t:
         return None
+    if _LATIN_WORDS.match(" ".join(words[:-1])) and words[-1].endswith(_NOT_A_NAME_END) and _HANGUL_WORD.match(words[-1]):
+        return " ".join(words[:-1]), ()
     for latin_first in (True, False):  # Latin words then one Korean word, or one Korean word then Latin words
         cut = len(words) - 1 if latin_first else 1
         first, second = " ".join(words[:cut]), " ".join(words[cut:])
