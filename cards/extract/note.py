@@ -192,10 +192,12 @@ class NoteExtractor:
     def following_text(self, i: int, tail: list[int]) -> list[int]:
         """Paragraphs after a top-level item that only names a term (`- Term :`, `- Term?`, `- A = B`).
 
-        Not after the last item of a longer list: a paragraph after a list belongs to the text around it."""
+        Not after the last item of a longer list (with its own bullets or not): a paragraph after a list
+        belongs to the text around it."""
         x = self.b[i]
-        if x.kind == "item" and not tail and len(self.siblings.get((x.parent, x.depth), ())) > 1:
-            return []
+        if x.kind == "item" and any(p != i and self.before_items[p] == self.before_items[i]
+                                    for p in self.siblings.get((x.parent, x.depth), ())):
+            return []  # another item of the same run of items: the list is longer than this one
         last = tail[-1] if tail else i
         j = last + 1
         out: list[int] = []
