@@ -90,6 +90,12 @@ class NoteExtractor:
         sp = self.split(i)
         return bool(sp and not sp.problem and sp.right)
 
+    def is_entry_line(self, i: int) -> bool:
+        """Block i opens an entry of a dated or numbered run (`2018 - Bert : …`, `3 : …`): never the line before
+        it going on, even where it gives no card of its own."""
+        sp = self.split(i)
+        return bool(sp and sp.problem == "number" and sp.right)
+
     def is_pair_text(self, text: str) -> bool:
         sp = lines.split_line(self, text)
         return bool(sp and not sp.problem)
@@ -140,11 +146,11 @@ class NoteExtractor:
         while j < len(self.b):
             y = self.b[j]
             if x.item >= 0 and y.item == x.item and not y.first and y.kind == x.kind:
-                if self.is_pair_line(j) or self.starts_block(j):
+                if self.is_pair_line(j) or self.starts_block(j) or self.is_entry_line(j):
                     break
                 out.append(j)
             elif x.kind == "para" and y.kind == "para" and y.group == x.group:
-                if self.is_pair_line(j):
+                if self.is_pair_line(j) or self.is_entry_line(j):
                     break
                 out.append(j)
             elif x.item >= 0 and y.item >= 0 and y.kind == "item" and self.is_descendant(y.item, x.item):
