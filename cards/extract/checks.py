@@ -68,7 +68,7 @@ permalink math created created-at updated aliases
 Problem Problems Issue Issues Example Examples Input Inputs Output Outputs 주제 취업 인턴 후속_논문 논문 문제점 개선점 한계 한계점
 Limitation Limitations Idea Ideas 아이디어 구현 Implementation 코드 Code Setting Settings 설정 환경 Environment Install Installation
 설치 Usage 사용법 방법 접근법 Formula 수식 Goal Goals Weaknesses Strengths Weakness Strength Review Recap
-Considerations Conclusions Future_directions Conclusions_and_future_directions Takeaways Key_takeaways Thoughts Observations Lessons Lessons_learned Highlights Shorthands Scale Notes_to_self Todo_list 장단점 Advantages Disadvantages Tips Misc 잡담 공부 Study 느낀점 배운점 후기 소감 정리본
+Terminology Glossary Con Pro 강점 약점 여는_글 닫는_글 Peer_session Peer_sessions Considerations Conclusions Future_directions Conclusions_and_future_directions Takeaways Key_takeaways Thoughts Observations Lessons Lessons_learned Highlights Shorthands Scale Notes_to_self Todo_list 장단점 Advantages Disadvantages Tips Misc 잡담 공부 Study 느낀점 배운점 후기 소감 정리본
 """.split()}
 STOP_TERMS.discard("")
 
@@ -96,7 +96,8 @@ LABEL_PREFIXES = tuple(term_key(p) for p in ["오늘", "내일", "어제", "이�
 LABEL_SUFFIXES = tuple(term_key(s) for s in [
     "회고", "회고록", "피어세션", "멘토링", "내용", "관련", "후기", "소감", "일정", "계획", "할 일", "한 일",
     "느낀 점", "배운 점", "기록", "목표", "과제", "마무리", "리뷰 일정", "스크럼", "복습", "예습", "예시", "예제",
-    "프로젝트", "recap", "webinar", "meeting", "takeaways", "considerations"])
+    "프로젝트", "recap", "webinar", "meeting", "takeaways", "considerations", "peer session", "tips", "팁", "config",
+    "configuration", "setting", "settings"])
 _LABEL_NUMBERED = re.compile(
     r"^(?:day|week|lv|level|chapter|ch|part|step|lecture|session|mission|quiz|lab|hw|assignment)[\s.\-_]*\d+\b|"
     r"^\d+\s*(?:강|주차|일차|장|일|주|day|week)\b|^(?:\d+\s*)?(?:주차|일차)\b",
@@ -104,7 +105,7 @@ _LABEL_NUMBERED = re.compile(
 
 # Leading words that make a left side an example, a case or a prepositional phrase, not a term.
 _LABEL_LEAD = re.compile(r"^(?:(?:example|examples|ex\.|e\.g\.|case|for|in|on|with|to|of|by|from|about|예제|예시|예"
-                         r"|considerations?|thoughts?|questions?|notes?|worried|tips?|takeaways?|lessons?)\s+"
+                         r"|considerations?|thoughts?|questions?|notes?|worried|tips?|takeaways?|lessons?)(?:\s*:)?\s+"
                          r"|(?:ex|cf|eg|e\.g|참고|예)\s*\)"
                          r"|\[\s*(?:img|image|gif|math|fig|figure|table|그림|표|사진|수식)\b)", re.I)
 # A multi-word left side ending in an activity noun is a log entry ("baseline 모델 학습 적용"), not a concept.
