@@ -43,6 +43,7 @@ _ALIAS_BAD = re.compile(r"[=+<>^*/\\$]|^\s*(?:e\.g|ex|예|cf|i\.e)\b", re.I)
 _ALIAS_PART_BAD = re.compile(r"\b(?:1[89]|20)\d\d\b|^(?:in|on|of|for|with|by|from|at|to|the|a|an|see|via|and|or)\b|"
                              r"\s[-+*/^=]\s|등$|etc\.?$", re.I)
 _LATIN_WORDS = re.compile(r"^[A-Za-z][A-Za-z0-9.+'/-]*(?:\s+[A-Za-z0-9][A-Za-z0-9.+'/-]*){0,5}$")
+_ACRONYM = re.compile(r"^[A-Z][A-Z0-9]{1,7}s?$")
 _HANGUL_WORD = re.compile(r"^(?:[\uac00-\ud7a3]{2,8}|[\u4e00-\u9fff]{2,12})$")  # a Korean word, or a Chinese one
 # Generic head nouns: `KLUE 데이터셋` is a name with its head noun, not a name and its translation.
 _HEAD_NOUNS = {term_key(w) for w in "데이터 데이터셋 모델 알고리즘 함수 기법 방법 방식 네트워크 레이어 학습 구조 시스템 라이브러리 프레임워크 "
@@ -132,6 +133,8 @@ def _translation_pair(t: str) -> tuple[str, tuple[str, ...]] | None:
         cut = len(words) - 1 if latin_first else 1
         first, second = " ".join(words[:cut]), " ".join(words[cut:])
         latin, korean = (first, second) if latin_first else (second, first)
+        if _ACRONYM.match(latin) and len(korean) <= 3:
+            continue  # `BCNF 정규화`, `KNN 알고리즘`: a short word after an acronym is its head noun, not its expansion
         if _LATIN_WORDS.match(latin) and _HANGUL_WORD.match(korean) and len(latin.replace(" ", "")) >= 4 \
                 and term_key(korean) not in _HEAD_NOUNS and not is_label_term(korean) \
                 and not korean.endswith(ACTIVITY_END):
