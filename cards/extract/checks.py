@@ -129,6 +129,7 @@ _AMOUNT_WITH_UNIT = re.compile(r"^[\d.,~\-]+\s*[^\W\d_]{0,4}$")
 _SLASH = re.compile(r"\s*/\s*")
 _LINKS_ONLY = re.compile(r"!?\[\[[^\]\[]*\]\]|!?\[[^\]\[]*\]\([^()\n]*\)|\[\^[^\]\[]*\]|https?://\S+|\([a-z0-9 ,]*\)|"
                          r"\b(?:and|et al|etc)\b|[,;.\s]+", re.I)
+_ARITHMETIC = re.compile(r"^\(?[-+]?\d[\d.,]*\)?(?:\s*[-+*/×÷^=]\s*\(?[-+]?\d[\d.,]*\)?)+$")
 _VALUE_FIRST = re.compile(r"^[-+]?\d+(?:[.,]\d+)?%?(?:,|\s*$|\s*(?:~|-|to|이상|이하|정도)\s)")
 _COMPARISON = re.compile(r"\s(?:<|>|<=|>=)\s|[≤≥]")
 _CJK = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
@@ -281,6 +282,8 @@ def definition_problem(text: str, raw: str = "") -> str | None:
         return "url"
     if _NUMBERISH.match(t) and len(t) < 12:
         return "number"
+    if _ARITHMETIC.match(t):
+        return "number"  # `80 + 70 + 15 + 10 = 175`: a worked example's sum
     if _AMOUNT_WITH_UNIT.match(t):
         return "number"  # a quantity with its unit: `2시간`, `8문제`, `30 min`
     if _VALUE_FIRST.match(t):
