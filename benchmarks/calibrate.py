@@ -93,8 +93,10 @@ class Data:
                 out.append((c.evidence, label, f"{name}:{c.source.line}\t{c.rule}\t{c.term}"))
         return out
 
-    def evaluate(self, part: str, w: dict[str, float], b: float, threshold: float) -> tuple[float, float, float]:
-        """Strict F1, P, R of the real pipeline on a part with these weights, as score.py counts them."""
+    def evaluate(self, part: str, w: dict[str, float], b: float, threshold: float,
+                 counts: dict[str, int] | None = None) -> tuple[float, float, float]:
+        """Strict F1, P, R of the real pipeline on a part with these weights, as score.py counts them
+        (and the counts added to `counts`, for a total over parts)."""
         gold, notes = self.sets[part]
         old = confidence.WEIGHTS, confidence.BIAS
         confidence.WEIGHTS, confidence.BIAS = w, b
@@ -109,6 +111,9 @@ class Data:
                     tot[k] += s[k]
         finally:
             confidence.WEIGHTS, confidence.BIAS = old
+        for k, v in tot.items():
+            if counts is not None:
+                counts[k] = counts.get(k, 0) + v
         p, r, f = self.score.prf(tot["tp_strict"], tot["fp_strict"], tot["hit_strict"], tot["required"])
         return f, p, r
 
@@ -193,11 +198,14 @@ def main() -> int:
     print("candidates (positives/all): " + ", ".join(
         f"{p} {sum(y for _, y, _ in e)}/{len(e)}" for p, e in ex.items()))
     print(f"held-out strict F1 / P / R at confidence >= {args.threshold} (fitted on the other parts and the seeds):")
+    held: dict[str, int] = {}
     for part in PARTS:
         train = [e for p, es in ex.items() if p != part for e in es]
         w, b = fit(train, args.l2, weight=weight)
-        f, p, r = data.evaluate(part, w, b, args.threshold)
+        f, p, r = data.evaluate(part, w, b, args.threshold, held)
         print(f"  {part}: F1={f:.3f} P={p:.3f} R={r:.3f}")
+    p, r, f = data.score.prf(held["tp_strict"], held["fp_strict"], held["hit_strict"], held["required"])
+    print(f"  all parts: F1={f:.3f} P={p:.3f} R={r:.3f}")
     if args.cv_only:
         return 0
     w, b = fit([e for es in ex.values() for e in es], args.l2, weight=weight)
