@@ -169,6 +169,19 @@ class NoteExtractor:
         return (nxt.kind == "item" and nxt.first and nxt.line - y.line <= 2 and nxt.depth >= max(y.depth, 0)
                 and self.term_line(j) is not None)
 
+    def bullets_under_number(self, i: int) -> bool:
+        """Block i is a numbered item (`2) Session`) on the line right above a bullet list at its own depth:
+        written without indentation, the bullets still explain it."""
+        x = self.b[i]
+        if not (x.kind == "item" and x.first and x.ordered) or i + 1 >= len(self.b):
+            return False
+        nxt = self.b[i + 1]
+        if not (nxt.kind == "item" and nxt.first and not nxt.ordered and nxt.depth == x.depth
+                and nxt.line == x.line + 1):
+            return False
+        found = self.term_line(i)
+        return found is not None and not is_label_term(found[0])  # `1) 사용 이유`: a part of the section
+
     def following_list(self, i: int) -> list[int]:
         """The list right after a paragraph line, heading or lazy term line: the items explaining it."""
         x = self.b[i]
@@ -187,6 +200,8 @@ class NoteExtractor:
                 break
             if not y.first and self.starts_block(j):
                 break
+            if y.first and y.depth == d0 and y.ordered != first.ordered:
+                break  # a list of the other kind starts: `3) Cookie` after the bullets of `2) Session`
             if out and y.first and y.depth == d0 and y.blank_before and x.kind != "heading" \
                     and (self.is_pair_line(j) or self.term_line(j) is not None):
                 break  # after a blank line, a new term item starts its own block

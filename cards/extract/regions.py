@@ -158,7 +158,10 @@ def bare_term(ex: NoteExtractor, i: int) -> None:
     """B101/B103/B104 on a list item or paragraph line that is only a term: explained by the bullets nested
     under it, the list right after it, or (a line of its own, or in bold) the paragraph after it."""
     x = ex.b[i]
-    if x.kind == "item" and x.first:
+    if x.kind == "item" and x.first and not ex.own_tail(i) and ex.bullets_under_number(i):
+        region = ex.following_list(i)  # `2) Session` then `- …` lines unindented: bullets under a numbered item
+        rule = "B101"
+    elif x.kind == "item" and x.first:
         tail = ex.own_tail(i)
         more = ex.following_text(i, tail) if x.depth <= 0 else []
         region = tail + more
