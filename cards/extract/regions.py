@@ -59,6 +59,8 @@ def heading(ex: NoteExtractor, i: int) -> None:
         right, right_aliases = parse_term(clean_inline(sp.right))
         if sp.problem == "number" or _LABEL_HEAD.match(clean_inline(sp.term)):
             term, aliases = right, right_aliases  # `Stage 2 : Fine-tuning`, `해결: mutual exclusion`
+        elif not sp.problem and term_problem(clean_inline(sp.right)) == "stop-term":
+            term, aliases = sp.term, sp.aliases  # `Back Propagation - Part 2`: the part, not what it is
         elif not sp.problem:
             term, aliases, lead = sp.term, sp.aliases, [sp.right]  # `Term : what it is` as a heading
         else:

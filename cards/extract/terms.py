@@ -43,6 +43,8 @@ _ALIAS_BAD = re.compile(r"[=+<>^*/\\$]|^\s*(?:e\.g|ex|예|cf|i\.e)\b", re.I)
 _ALIAS_PART_BAD = re.compile(r"\b(?:1[89]|20)\d\d\b|^(?:in|on|of|for|with|by|from|at|to|the|a|an|see|via|and|or)\b|"
                              r"\s[-+*/^=]\s|등$|etc\.?$", re.I)
 _LATIN_WORDS = re.compile(r"^[A-Za-z][A-Za-z0-9.+'/-]*(?:\s+[A-Za-z0-9][A-Za-z0-9.+'/-]*){0,5}$")
+_MODIFIER_END = ("번째", "째", "하는", "되는", "있는", "없는", "적인", "다양한", "중요한", "새로운", "다른", "같은",
+                 "여러", "모든", "기존", "기본적인", "간단한", "단순한", "일반적인", "주요")
 _ACRONYM = re.compile(r"^[A-Z][A-Z0-9]{1,7}s?$")
 _HANGUL_WORD = re.compile(r"^(?:[\uac00-\ud7a3]{2,8}|[\u4e00-\u9fff]{2,12})$")  # a Korean word, or a Chinese one
 # Generic head nouns: `KLUE 데이터셋` is a name with its head noun, not a name and its translation.
@@ -133,6 +135,8 @@ def _translation_pair(t: str) -> tuple[str, tuple[str, ...]] | None:
         cut = len(words) - 1 if latin_first else 1
         first, second = " ".join(words[:cut]), " ".join(words[cut:])
         latin, korean = (first, second) if latin_first else (second, first)
+        if not latin_first and korean.endswith(_MODIFIER_END):
+            continue  # `첫번째 term`, `다양한 RDBMS`: an ordinal or a describing word in front, not a name
         if _ACRONYM.match(latin) and len(korean) <= 3:
             continue  # `BCNF 정규화`, `KNN 알고리즘`: a short word after an acronym is its head noun, not its expansion
         if _LATIN_WORDS.match(latin) and _HANGUL_WORD.match(korean) and len(latin.replace(" ", "")) >= 4 \
