@@ -283,7 +283,9 @@ class NoteExtractor:
         if label:
             self.reject(i, term, "\n".join(lines_), "example", rule, f"listed under {label!r}")
             return
-        body = "\n".join(within_budget([ln for ln in lines_ if ln.strip()]))
+        runs = self.introduced_lists(lines_, region)
+        body = "\n".join(within_budget([ln for ln in lines_ if ln.strip()],
+                                        [r for ln, r in zip(lines_, runs) if ln.strip()] if runs else None))
         problem = definition_problem(clean_inline(" ".join(ln.strip() for ln in body.split("\n"))), body)
         if problem:
             self.reject(i, term, body, problem, rule)
@@ -293,6 +295,19 @@ class NoteExtractor:
         self.cands.append(Candidate(term=term, definition=body, aliases=aliases, rule=rule,
                                     source=Source(path=self.path, line=self.b[i].line), context=ctx,
                                     evidence={**self.structure(i, region, term), **(evidence or {})}))
+
+    def introduced_lists(self, lines_: list[str], region) -> list[int | None] | None:
+        """For each back line that shows a block of `region` (the last ones), the list it is an item of when
+        a line ending in `:` introduces that list (`Four kinds of modification:`), else None."""
+        if not region or len(lines_) < len(region):
+            return None
+        runs: list[int | None] = [None] * (len(lines_) - len(region))
+        for j in region:
+            y = self.b[j]
+            intro = self.before_items[j] if y.kind == "item" else -1
+            said = clean_inline(self.b[intro].text).rstrip() if intro >= 0 else ""
+            runs.append(intro if said.endswith((":", "：")) else None)
+        return runs
 
     def reject(self, i: int, term: str, definition: str, reason: str, rule: str = "", detail: str = "") -> None:
         self.rejs.append(Rejection(term=term[:120], definition=definition[:300], reason=reason, rule=rule,

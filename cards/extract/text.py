@@ -90,25 +90,31 @@ def weight(line: str) -> int:
     return len(_NOT_COUNTED.sub("", clean_inline(line)))
 
 
-def within_budget(lines: list[str]) -> list[str]:
+def within_budget(lines: list[str], runs: list[int | None] | None = None) -> list[str]:
     """A back leads with its first explanation and keeps what follows only up to about three times that
     lead (and a few lines more): the rest is support, not a second essay (a section that goes on about
     other things, sub-topics with cards of their own, the next thought). It is cut only between blocks:
-    a bullet goes with the bullets nested under it."""
+    a bullet goes with the bullets nested under it. With `runs` (for each line, the list it is an item of
+    when a line ending in `:` introduces that list, else None), such a list is not cut in the middle while
+    the back stays under twice the budget: `Four kinds of modification:` keeps all four."""
     chunks: list[list[str]] = []
-    for ln in lines:
+    chunk_runs: list[int | None] = []
+    for k, ln in enumerate(lines):
         if chunks and ln[:1] in (" ", "\t"):
             chunks[-1].append(ln)  # nested under the line before
         else:
             chunks.append([ln])
+            chunk_runs.append(runs[k] if runs else None)
     weights = [sum(weight(ln) for ln in c) for c in chunks]
     lead = next((w for w in weights if w), 0)
     budget = BACK_BUDGET_FACTOR * lead + BACK_BUDGET_EXTRA
     out: list[str] = []
     used = 0
-    for chunk, w in zip(chunks, weights):
+    for n, (chunk, w) in enumerate(zip(chunks, weights)):
         used += w
         if out and used > budget:
-            break
+            run = chunk_runs[n]
+            if run is None or run != chunk_runs[n - 1] or used > 2 * budget:
+                break
         out += chunk
     return out
