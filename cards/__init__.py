@@ -18,7 +18,8 @@ def build_id() -> str:
 
     h = hashlib.sha256()
     here = Path(__file__).parent
-    for p in [*sorted(here.iterdir()), *sorted((here / "starter").glob("*.yaml"))]:  # starter topics place cards
-        if p.suffix in (".py", ".css", ".html", ".js", ".yaml") and p.is_file():
-            h.update(p.name.encode() + b"\0" + p.read_bytes() + b"\0")
+    # every module, the sub-packages' too (cards/extract/), and the starter topics (they place cards)
+    for p in sorted(here.rglob("*"), key=lambda p: p.relative_to(here).as_posix()):
+        if p.suffix in (".py", ".css", ".html", ".js", ".yaml") and p.is_file() and "__pycache__" not in p.parts:
+            h.update(p.relative_to(here).as_posix().encode() + b"\0" + p.read_bytes() + b"\0")
     return f"{__version__}+{h.hexdigest()[:16]}"

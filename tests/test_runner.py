@@ -272,12 +272,15 @@ def test_cache_keys_change_with_the_package_source(tmp_path):
     shutil.copytree(REPO / "cards", pkg, ignore=shutil.ignore_patterns("__pycache__"))
     probe = [sys.executable, "-c", "import cards, cards.runner as r; print(cards.build_id(), r._cache_key('n.md', b'x', ''))"]
     env = {**os.environ, "PYTHONPATH": str(tmp_path)}
-    before = subprocess.run(probe, capture_output=True, text=True, env=env, cwd=tmp_path, check=True).stdout.split()
-    with open(pkg / "extract.py", "a", encoding="utf-8") as fh:
-        fh.write("\n# a local edit\n")
-    after = subprocess.run(probe, capture_output=True, text=True, env=env, cwd=tmp_path, check=True).stdout.split()
-    assert before[0].split("+")[0] == after[0].split("+")[0]  # same version number
-    assert before[0] != after[0] and before[1] != after[1]
+    keys = [subprocess.run(probe, capture_output=True, text=True, env=env, cwd=tmp_path, check=True).stdout.split()]
+    for edited in ("pipeline.py", "extract/lines.py"):  # a module, and one inside a sub-package
+        assert (pkg / edited).is_file()
+        with open(pkg / edited, "a", encoding="utf-8") as fh:
+            fh.write("\n# a local edit\n")
+        keys.append(subprocess.run(probe, capture_output=True, text=True, env=env, cwd=tmp_path,
+                                   check=True).stdout.split())
+    assert len({k[0].split("+")[0] for k in keys}) == 1  # the same version number
+    assert len({k[0] for k in keys}) == len({k[1] for k in keys}) == 3  # each edit: another build, other keys
 
 
 def test_a_note_read_from_another_folder_is_not_served_from_the_cache(tmp_path):
