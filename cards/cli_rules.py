@@ -240,7 +240,8 @@ def suggest(paths, rules_dir, max_topics, dry_run, jobs, no_cache):
     """
     from .cli import _default_cache
     from .pipeline import build
-    from .suggest import MAX_TOPICS, Suggester, write
+    from .drafts import write
+    from .suggest import MAX_TOPICS, Suggester
     rs = _load_or_exit(rules_dir, missing_ok=True)
     res = build(list(paths), rs, jobs=jobs, cache_dir=None if no_cache else _default_cache())
     if res.cache is not None:

@@ -36,7 +36,10 @@ from . import build_id
 from .dedupe import pack_card
 from .models import Card, term_key
 from .notes import Warning_, display, read_capped
-from .pipeline import legacy_guid, source_paths
+from .naming import legacy_guid
+from .records import (CARD_ALIASES, CARD_BODY, CARD_DECK, CARD_GUID, CARD_TAGS, CARD_TERM, EXPL_CONTEXT, EXPL_LINE,
+                      EXPL_NOTE_DATE, EXPL_NOTE_TITLE, EXPL_PATH, EXPL_RULE, EXPL_TEXT, GROUP_CARD, GROUP_IDENT,
+                      source_paths)
 from .render import MEDIA_EXTENSIONS, ImageResolver, definition_html, has_images, plain, term_html
 from .runner import temp_prefix
 
@@ -543,16 +546,16 @@ BACK_BUDGET = 900  # characters of note text a merged card's back shows in full 
 def _score(e: tuple) -> tuple[int, int]:
     """How well an explanation leads a card (lower first): an explicit `Term : definition` form over
     a region of lines, a readable length over a bare word or a wall of text."""
-    n = len(e[0])
-    block = e[4][:1] == "B"
+    n = len(e[EXPL_TEXT])
+    block = e[EXPL_RULE][:1] == "B"
     return (int(block) + int(n < 8) + int(n > 600), 0)
 
 
 def _where(e: tuple, term_keys: set[str]) -> list[str]:
     """An explanation's heading path without what the card already says: a first heading that is the
     note's title, a last one that is the term itself."""
-    ctx = list(e[3])
-    if ctx and e[5] and term_key(ctx[0]) == term_key(e[5]):
+    ctx = list(e[EXPL_CONTEXT])
+    if ctx and e[EXPL_NOTE_TITLE] and term_key(ctx[0]) == term_key(e[EXPL_NOTE_TITLE]):
         ctx = ctx[1:]
     while ctx and term_key(ctx[-1]) in term_keys:
         ctx = ctx[:-1]
@@ -576,17 +579,17 @@ def _fit(text: str, room: int) -> str:
 def note_fields(card: Card, images: ImageResolver | None = None, reverse: bool = False,
                 media: Media | None = None, links: Links | None = None) -> dict[str, str]:
     """The note's fields as HTML. One renderer: the preview calls this too."""
-    return packed_fields(pack_card(card), images, reverse, media, links)
+    term, aliases, explanations = pack_card(card)
+    return packed_fields(term, aliases, explanations, images, reverse, media, links)
 
 
-def packed_fields(card: tuple, images: ImageResolver | None = None, reverse: bool = False,
-                  media: Media | None = None, links: Links | None = None) -> dict[str, str]:
-    """`note_fields` of a packed card `(term, aliases, explanations)`, the form the pipeline keeps.
+def packed_fields(term: str, aliases: list[str], expl: list[tuple], images: ImageResolver | None = None,
+                  reverse: bool = False, media: Media | None = None, links: Links | None = None) -> dict[str, str]:
+    """`note_fields` of a card in the form the pipeline keeps: its term, aliases and explanation tuples.
 
     A merged card leads with its best explanation (`_score`) and keeps the others compact: each
     says where it is from, those past `BACK_BUDGET` show their first lines, and the rest only
     where they are. The front never shows an alias that is a whole explanation (the answer)."""
-    term, aliases, expl = card[0], card[1], card[-1]
     keys = {term_key(term)}
     names = []
     for a in aliases:
@@ -595,14 +598,15 @@ def packed_fields(card: tuple, images: ImageResolver | None = None, reverse: boo
             if k and k not in keys:
                 keys.add(k)
                 names.append(name.strip())
-    answers = {term_key(e[0]) for e in expl} if names else set()
+    answers = {term_key(e[EXPL_TEXT]) for e in expl} if names else set()
     order = sorted(range(len(expl)), key=lambda i: (_score(expl[i]), i))
     multi = len(expl) > 1
     parts, also = [], []
     room = BACK_BUDGET
     for n, i in enumerate(order):
-        text, path, line = expl[i][0], expl[i][1], expl[i][2]
-        title, where = expl[i][5], _where(expl[i], keys)
+        e = expl[i]
+        text, path, line = e[EXPL_TEXT], e[EXPL_PATH], e[EXPL_LINE]
+        title, where = e[EXPL_NOTE_TITLE], _where(e, keys)
         origin = " › ".join(plain(w) for w in ([title] if title else []) + where)
         if n and room <= 0:
             also.append(origin or plain(os.path.basename(path)))
@@ -625,7 +629,8 @@ def packed_fields(card: tuple, images: ImageResolver | None = None, reverse: boo
         definition += f'<div class="also">Also in: {"; ".join(also)}</div>'
     first = expl[order[0]]
     if multi:  # where each explanation is from is said beside it: the source line only points at the files
-        sources = [", ".join(_esc(f"{display(os.path.basename(e[1]))}:{e[2]}") for e in (expl[i] for i in order))]
+        sources = [", ".join(_esc(f"{display(os.path.basename(e[EXPL_PATH]))}:{e[EXPL_LINE]}")
+                             for e in (expl[i] for i in order))]
         contexts = [_where(e, keys) for e in expl]
         shared = contexts[0]
         for c in contexts[1:]:
@@ -636,9 +641,9 @@ def packed_fields(card: tuple, images: ImageResolver | None = None, reverse: boo
         context = shared
     else:
         context = _where(first, keys)
-        bits = [plain(b) for b in (first[5], first[6], " › ".join(context)) if b]
-        sources = [" · ".join(bits + [_esc(f"{display(os.path.basename(first[1]))}:{first[2]}")])]
-    paths = list(dict.fromkeys(e[1] for e in expl))
+        bits = [plain(b) for b in (first[EXPL_NOTE_TITLE], first[EXPL_NOTE_DATE], " › ".join(context)) if b]
+        sources = [" · ".join(bits + [_esc(f"{display(os.path.basename(first[EXPL_PATH]))}:{first[EXPL_LINE]}")])]
+    paths = list(dict.fromkeys(e[EXPL_PATH] for e in expl))
     return {
         "Term": term_html(term),
         "Definition": definition,
@@ -946,8 +951,8 @@ def _digest(fields: list[str], tags: list[str], deck: str) -> str:
 
 def _basis(group: tuple, links: Links) -> str:
     """What a card's row is made from besides the tool and the options: its content, Link, tags and deck."""
-    card = group[2]
-    text = "\x1f".join([group[4], links.html(source_paths(card)), " ".join(card[5]), card[3]])
+    card = group[GROUP_CARD]
+    text = "\x1f".join([group[GROUP_IDENT], links.html(source_paths(card)), " ".join(card[CARD_TAGS]), card[CARD_DECK]])
     return hashlib.blake2b(text.encode("utf-8"), digest_size=12).hexdigest()
 
 
@@ -980,7 +985,8 @@ def _unchanged(old: dict, inputs: str | None, target: Path, report: Report, grou
         return False
     report.skipped.append(target)
     for g in groups:
-        report.decks[g[2][3]] = report.decks.get(g[2][3], 0) + 1
+        deck = g[GROUP_CARD][CARD_DECK]
+        report.decks[deck] = report.decks.get(deck, 0) + 1
     report.paths.append(target)
     return True
 
@@ -992,7 +998,8 @@ class FieldsCache:
     folders around the note (an Obsidian vault or not), so it is always made afresh.
     Cards with images are rendered every time: their fields depend on the image files.
     Each entry also keeps the card's manifest digest with the Link, tags and deck it was
-    taken over, reused while those three are the same."""
+    taken over, reused while those three are the same: an entry is
+    (the fields but Link, in FIELDS order; Link; tags; deck; digest)."""
 
     def __init__(self, res, reverse: bool, links: Links):
         self.res, self.reverse, self.links = res, reverse, links
@@ -1001,44 +1008,46 @@ class FieldsCache:
 
     def all_fields(self, groups: list[tuple], media: Media) -> tuple[list[list[str]], list[str], list[bool]]:
         """Each group's fields (in FIELDS order), its digest (`_digest`), and whether it shows images."""
-        got = self.cache.get_objects([self.prefix + g[4] for g in groups]) if self.cache is not None else {}
+        got = self.cache.get_objects([self.prefix + g[GROUP_IDENT] for g in groups]) if self.cache is not None else {}
         out: list[list[str]] = [[]] * len(groups)
         digests: list[str] = [""] * len(groups)
         images = [False] * len(groups)
         missed: list[int] = []
         new: list[tuple[str, bytes]] = []
-        n_cached = len(_CACHED_FIELDS)
         for i, g in enumerate(groups):
-            hit = got.get(self.prefix + g[4])
-            if not (isinstance(hit, tuple) and len(hit) == n_cached + 4):
+            hit = got.get(self.prefix + g[GROUP_IDENT])
+            if not (isinstance(hit, tuple) and len(hit) == 5 and isinstance(hit[0], tuple)
+                    and len(hit[0]) == len(FIELDS) - 1):
                 missed.append(i)
                 continue
-            link, tags, deck = self.links.html(source_paths(g[2])), " ".join(g[2][5]), g[2][3]
-            fields = out[i] = [*hit[:_LINK], link, *hit[_LINK:n_cached]]
-            if hit[n_cached:n_cached + 3] == (link, tags, deck):
-                digests[i] = hit[-1]
+            but_link, cached_link, cached_tags, cached_deck, digest = hit
+            card = g[GROUP_CARD]
+            link, tags, deck = self.links.html(source_paths(card)), " ".join(card[CARD_TAGS]), card[CARD_DECK]
+            fields = out[i] = [*but_link[:_LINK], link, *but_link[_LINK:]]
+            if (cached_link, cached_tags, cached_deck) == (link, tags, deck):
+                digests[i] = digest
             else:
-                digests[i] = _digest(fields, g[2][5], deck)
+                digests[i] = _digest(fields, card[CARD_TAGS], deck)
                 new.append(self._entry(g, fields, tags, deck, digests[i]))
         full = self.res.full_cards([groups[i] for i in missed])
-        for i, packed in zip(missed, full):
+        for i, card in zip(missed, full):
             g = groups[i]
-            as_dict = packed_fields(packed, reverse=self.reverse, media=media, links=self.links)
+            as_dict = packed_fields(card[CARD_TERM], card[CARD_ALIASES], card[CARD_BODY], reverse=self.reverse,
+                                    media=media, links=self.links)
             fields = out[i] = [as_dict[f] for f in FIELDS]
-            digests[i] = _digest(fields, g[2][5], g[2][3])
-            images[i] = any(has_images(e[0]) for e in packed[7])
+            digests[i] = _digest(fields, card[CARD_TAGS], card[CARD_DECK])
+            images[i] = any(has_images(e[EXPL_TEXT]) for e in card[CARD_BODY])
             if not images[i]:
-                new.append(self._entry(g, fields, " ".join(g[2][5]), g[2][3], digests[i]))
+                new.append(self._entry(g, fields, " ".join(card[CARD_TAGS]), card[CARD_DECK], digests[i]))
         if self.cache is not None:
             self.cache.put_many("fields", new)  # lands in the background while the package is written
         return out, digests, images
 
     def _entry(self, g: tuple, fields: list[str], tags: str, deck: str, digest: str) -> tuple[str, bytes]:
-        value = (*fields[:_LINK], *fields[_LINK + 1:], fields[_LINK], tags, deck, digest)
-        return self.prefix + g[4], pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        value = ((*fields[:_LINK], *fields[_LINK + 1:]), fields[_LINK], tags, deck, digest)
+        return self.prefix + g[GROUP_IDENT], pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
 
 
-_CACHED_FIELDS = [f for f in FIELDS if f != "Link"]
 _LINK = FIELDS.index("Link")
 
 
@@ -1050,11 +1059,12 @@ def _guids(groups: list[tuple], old: dict) -> list[str]:
     A manifest with no `namespace` was written by 0.1; one with `legacy_guids` still holds such notes."""
     notes = old["notes"]
     if not notes or ("namespace" in old and not old.get("legacy_guids")):
-        return [g[2][6] for g in groups]
+        return [g[GROUP_CARD][CARD_GUID] for g in groups]
     out = []
     for g in groups:
-        legacy = legacy_guid(term_key(g[2][0]))
-        out.append(legacy if legacy in notes else g[2][6])
+        card = g[GROUP_CARD]
+        legacy = legacy_guid(term_key(card[CARD_TERM]))
+        out.append(legacy if legacy in notes else card[CARD_GUID])
     return out
 
 
@@ -1091,7 +1101,8 @@ def _write_one(groups: list[tuple], target: Path, reverse: bool, media_roots: li
             entries: dict[str, dict] = {}
             kept: set[str] = set()  # notes whose row in the previous package stays as it is
             for i, g in enumerate(groups):
-                term, deck_name_, tags, guid = g[2][0], g[2][3], g[2][5], guids[i]
+                card = g[GROUP_CARD]
+                term, deck_name_, tags, guid = card[CARD_TERM], card[CARD_DECK], card[CARD_TAGS], guids[i]
                 prev = prevs[i]
                 deck = decks.get(deck_name_)
                 if deck is None:
@@ -1133,7 +1144,8 @@ def _write_one(groups: list[tuple], target: Path, reverse: bool, media_roots: li
             base.close()
     manifest = {"version": MANIFEST_VERSION, "exported": now, "notes": entries, "inputs": inputs, "tool": tool,
                 "token": token, "size": target.stat().st_size, "media": _media_state(media_sources),
-                "namespace": namespace, "legacy_guids": any(guid != g[2][6] for guid, g in zip(guids, groups))}
+                "namespace": namespace,
+                "legacy_guids": any(guid != g[GROUP_CARD][CARD_GUID] for guid, g in zip(guids, groups))}
     text = json.dumps(manifest, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     try:
         text.encode("utf-8")
@@ -1159,8 +1171,8 @@ def write_decks(res, out_dir: Path, root: str, split: bool = False, reverse: boo
 def _write_decks(res, out_dir: Path, root: str, split: bool, reverse: bool, media_roots: list[Path] | None,
                  namespace: str, link_base: str) -> Report:
     report = Report()
-    groups = [g for g in res.groups if g[2] is not None]
-    paths = {p for g in groups for p in source_paths(g[2])}
+    groups = [g for g in res.groups if g[GROUP_CARD] is not None]
+    paths = {p for g in groups for p in source_paths(g[GROUP_CARD])}
     roots = media_roots or sorted({Path(p).parent for p in paths})
     now = int(time.time())
     run_key = getattr(res, "run_key", None)
@@ -1172,7 +1184,7 @@ def _write_decks(res, out_dir: Path, root: str, split: bool, reverse: bool, medi
     if split:
         by_deck: dict[str, list[tuple]] = {}
         for g in groups:
-            by_deck.setdefault(g[2][3], []).append(g)
+            by_deck.setdefault(g[GROUP_CARD][CARD_DECK], []).append(g)
         files = deck_files(sorted(by_deck), out_dir)
         for deck in sorted(by_deck):
             _write_one(by_deck[deck], files[deck], reverse, roots, report, now, inputs, fields_cache, namespace)

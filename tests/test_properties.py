@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 from cards.extract import extract_text
 from cards.models import Card, Rejection, validate
 from cards.notes import parse_note
-from cards.pipeline import finish, process_text
+from cards.pipeline import finish
+from cards.process import process_text
 from cards.render import definition_html
 from cards.rules import RuleSet
 
