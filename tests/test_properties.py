@@ -206,7 +206,7 @@ def test_realpath_with_a_cached_folder_is_realpath(tmp_path_factory, rel):
     dangling links, loops and '..', the answer is os.path.realpath's."""
     import os
 
-    from cards.export import _realpath
+    from cards.export.paths import real_path
     root = tmp_path_factory.getbasetemp() / "links"
     if not root.exists():
         (root / "d" / "x").mkdir(parents=True)
@@ -218,7 +218,7 @@ def test_realpath_with_a_cached_folder_is_realpath(tmp_path_factory, rel):
         os.symlink("..", root / "d" / "up")  # a relative link out of its folder
     for base in (root, root / "d", root / "s" / "x"):
         path = os.path.join(base, rel)
-        assert _realpath(path) == os.path.realpath(path), path
+        assert real_path(path) == os.path.realpath(path), path
 
 
 DECK_PART = st.one_of(st.sampled_from(["A", "a", "B", "A/B", "A_B", "A - B", "..", ".", " ", "CON", "x.", "가" * 90,
@@ -233,7 +233,7 @@ def test_deck_file_names_are_distinct_or_refused(decks):
     export refuses the few pairs only case or `::` against ` - ` tells apart)."""
     import unicodedata
 
-    from cards.export import MAX_NAME_BYTES, OutputError, _BAD_CHARS, deck_files, safe_filename
+    from cards.export.files import MAX_NAME_BYTES, OutputError, _BAD_CHARS, deck_files, safe_filename
     for d in decks:
         name = safe_filename(d)
         assert name and not _BAD_CHARS.search(name) and not name.endswith((".", " "))
