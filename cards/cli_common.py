@@ -94,8 +94,8 @@ def build_run(paths, rules_dir, root, jobs, no_cache, quiet):
     from .runner import clean_stale_temp
     rs = rules_of(rules_dir)
     clean_stale_temp()  # what a killed run left in the temporary folder
-    collected = collect(list(paths))
-    prog = _Progress(len(collected[0]), quiet)
+    collected = files, _ = collect(list(paths))
+    prog = _Progress(len(files), quiet)
     try:
         res = build(list(paths), rs, root=root, jobs=jobs, cache_dir=None if no_cache else default_cache(),
                     progress=prog, collected=collected)

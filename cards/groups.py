@@ -32,11 +32,12 @@ class Finisher:
 
     def groups(self, items: list[tuple[str, int, tuple]], jobs: int | None = 1) -> list[tuple]:
         """items: (note key, card index, note card) in order → groups in first-seen order."""
-        claims = [self.aliases.claims(term, aliases) for _, _, (term, aliases, _) in items]
+        cards = [card for _, _, card in items]
+        claims = [self.aliases.claims(term, aliases) for term, aliases, _ in cards]
         idx_groups = group_cards(claims)
 
         def one(idx: list[int]) -> tuple:
-            term, names, expl = merge_group([items[i][2] for i in idx], self.aliases)
+            term, names, expl = merge_group([cards[i] for i in idx], self.aliases)
             warns: list[tuple] = []
             card, rejection, evidence = self.finish(term, names, expl, warns)
             ident = hashlib.blake2b(repr(card).encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
@@ -45,7 +46,7 @@ class Finisher:
         done = forked_map(one, idx_groups, jobs, weight=lambda idx: 3 + len(idx))  # a group's cost: ~3 cards
         out = []
         for idx, (card, rejection, ident, evidence, warnings) in zip(idx_groups, done):
-            members = tuple((items[i][0], items[i][1]) for i in idx)
+            members = tuple((key, index) for key, index, _ in (items[i] for i in idx))
             keys = tuple(dict.fromkeys(k for i in idx for k in claims[i]))
             out.append((members, keys, card, rejection, ident, evidence, warnings))
         return out

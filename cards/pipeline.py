@@ -121,7 +121,11 @@ def _assemble(keys: list[str], metas: dict[str, tuple], fetch, rules: RuleSet, r
     notes.update(new_notes)
     fresh = fin.groups([(k, ci, notes[k].cards[ci]) for _, ci, k in members], jobs)
     groups = [g for gi, g in enumerate(prev_groups) if gi not in dirty] + fresh
-    groups.sort(key=lambda g: (pos[g[GROUP_MEMBERS][0][0]], g[GROUP_MEMBERS][0][1]))  # by the first card
+
+    def by_first_card(g: tuple) -> tuple[int, int]:
+        key, index = g[GROUP_MEMBERS][0]
+        return pos[key], index
+    groups.sort(key=by_first_card)
     results, warnings, n_cards, n_rej = [], [], 0, 0
     for k in keys:
         m = metas[k]
@@ -193,13 +197,14 @@ def build(paths: list[Path], rules: RuleSet, root: str | None = None, jobs: int 
             for k, t in cache.get_objects([k for k in missing if not k.startswith("~")]).items():
                 if isinstance(t, PackedNote):
                     out[k] = t
-                    read_now.pop(file_of[k][0], None)
+                    path, _, _ = file_of[k]
+                    read_now.pop(path, None)
             if progress and report:
                 progress(len(out))
         todo = [k for k in missing if k not in out]
         reads, store_as = [], []
         for k in todo:
-            path = file_of[k][0]
+            path, _, _ = file_of[k]
             got = read_now.pop(path, None)
             store_as.append(k)
             if got is None and not k.startswith("~"):
@@ -209,7 +214,8 @@ def build(paths: list[Path], rules: RuleSet, root: str | None = None, jobs: int 
                 except OSError:
                     got = None  # process_note reports it
                 else:
-                    true = runner.cache_key(runner.note_key_material(*file_of[k]), got[0], rules.digest)
+                    data, _ = got
+                    true = runner.cache_key(runner.note_key_material(*file_of[k]), data, rules.digest)
                     if true != k:
                         changed_during_run = True
                         store_as[-1] = true

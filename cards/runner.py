@@ -135,9 +135,10 @@ def note_keys(files: list[tuple[str, str, str]], rules_digest: str,
         try:
             st = os.stat(path)
             sig = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
-            old = known.get(path) if known else None
-            if isinstance(old, tuple) and len(old) == 2 and old[0] == sig:
-                key = old[1]
+            old = known.get(path) if known else None  # (signature, key) from the last run
+            old_sig, old_key = old if isinstance(old, tuple) and len(old) == 2 else (None, None)
+            if old_sig == sig:
+                key = old_key
             else:
                 data, st = read_capped(path)  # the signature of what was read, not of what stat saw
                 sig = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)

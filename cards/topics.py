@@ -38,8 +38,8 @@ from .claims import CardFacts, claim_on, folders_of, index_of
 from .models import term_key
 from .naming import anki_tag, deck_name
 from .notes import display
-from .records import (CARD_BODY, CARD_DECK, CARD_TAGS, CARD_TOPIC, CARD_TOPIC_REASON, EVIDENCE_RULE_TOPIC, EXPL_PATH,
-                      GROUP_CARD, GROUP_EVIDENCE, NoteFacts)
+from .records import (CARD_BODY, CARD_DECK, CARD_TAGS, CARD_TOPIC, CARD_TOPIC_REASON, EVIDENCE_RULE_TOPIC,
+                      EVIDENCE_STARTERS, EXPL_PATH, GROUP_CARD, GROUP_EVIDENCE, NoteFacts)
 from .rules import DEFAULT_SOURCES, RuleSet, Topic, load_rules
 
 STARTER_DIR = Path(__file__).parent / "starter"
@@ -95,7 +95,7 @@ def starter_votes(term: str, names: list[str], contexts: list[list[str]], infos)
     if not claims:
         return ()
     top = max(rank for rank, _ in claims.values())
-    return tuple(st.topics[ti].name for ti in sorted(claims) if claims[ti][0] == top)
+    return tuple(st.topics[ti].name for ti, (rank, _) in sorted(claims.items()) if rank == top)
 
 
 def title_evidence(title: str, rules: RuleSet) -> tuple:
@@ -315,7 +315,8 @@ class Placer:
                     tname, deck = self._place_topic(self.starter_by_name[name], "starter")
                     k = starter_count[path][name]
                     facts = notes.get(path)
-                    titled = " (and its title)" if facts is not None and name in facts.title_evidence[1] else ""
+                    titled = " (and its title)" if facts is not None and \
+                        name in facts.title_evidence[EVIDENCE_STARTERS] else ""
                     got = (tname, deck, f"starter topic {name!r}: " + (
                         f"{k} of the {n_cards[path]} cards of {rel}{titled} point there" if k or titled else
                         f"the {n_cards[path]} cards of {rel} point to topics under it"))
@@ -324,8 +325,8 @@ class Placer:
             if got is None:
                 got = (self.fallback, self.fallback, "nothing places it: no rule file, subject folder, front matter "
                                                      "or starter topic")
-            got = (got[0], deck_name(self.root, got[1]), got[2], anki_tag("topic::" + got[0]))
-            decided[path] = got
+            tname, deck, reason = got
+            decided[path] = got = (tname, deck_name(self.root, deck), reason, anki_tag("topic::" + tname))
             return got
 
         out = list(groups)
@@ -352,9 +353,9 @@ class Placer:
     def _label(self, label: str, why: str) -> tuple[str, str, str]:
         """A folder or front-matter value as a topic: the rule or starter topic it names, else itself."""
         k = term_key(label.rsplit("/", 1)[-1])
-        hit = self.label_topics.get(k)
-        if hit is not None and (hit[0] == "rule" or "starter" in self.sources):
-            tname, deck = self._place_topic(hit[1], hit[0])
+        kind, topic = self.label_topics.get(k, ("", None))
+        if topic is not None and (kind == "rule" or "starter" in self.sources):
+            tname, deck = self._place_topic(topic, kind)
             return tname, deck, f"{why} names the topic {tname!r}"
         name = pretty(label.rsplit("/", 1)[-1])
         t = self.by_name.get(term_key(name))
