@@ -20,6 +20,7 @@ from ..records import (CARD_ALIASES, CARD_BODY, CARD_DECK, CARD_TAGS, CARD_TERM,
                        EXPL_NOTE_DATE, EXPL_NOTE_TITLE, EXPL_PATH, EXPL_RULE, EXPL_TEXT, GROUP_CARD, GROUP_IDENT,
                        source_paths)
 from ..render import ImageResolver, definition_html, has_images, plain, term_html
+from ..runner import CACHE_FORMAT
 from .manifest import row_digest
 from .media import Media
 from .notetype import FIELDS, MODEL_ID
@@ -197,7 +198,7 @@ class FieldsCache:
     def __init__(self, res, reverse: bool, links: Links):
         self.res, self.reverse, self.links = res, reverse, links
         self.cache = getattr(res, "cache", None)
-        self.prefix = f"f:{build_id()}:{MODEL_ID}:{int(reverse)}:"
+        self.prefix = f"f:{CACHE_FORMAT}:{build_id()}:{MODEL_ID}:{int(reverse)}:"
 
     def all_fields(self, groups: list[tuple], media: Media) -> tuple[list[list[str]], list[str], list[bool]]:
         """Each group's fields (in FIELDS order), its digest (`row_digest`), and whether it shows images."""
