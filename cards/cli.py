@@ -8,149 +8,17 @@ import json
 import os
 import signal
 import sys
-from collections import Counter
 from pathlib import Path
 
 import click
 
 from . import __version__
+from .cli_common import (EXIT_NOTHING, EXIT_OK, EXIT_OUTPUT, EXIT_USAGE, build_run, committed, common, is_committed,
+                         output_error, summarise_warnings)
+from .cli_preview import preview as _preview_cmd
+from .cli_rules import rules as _rules_group
 from .models import card_to_json
 from .notes import display
-from .extract.confidence import DEFAULT_MIN_CONFIDENCE
-from .rules import RuleError, RuleSet, load_rules
-
-EXIT_OK, EXIT_NOTHING, EXIT_USAGE, EXIT_OUTPUT = 0, 1, 2, 3
-
-
-class _Run:
-    committed = False  # the command's output is complete: an interrupt now changes nothing
-
-
-def committed() -> None:
-    """Mark the output as written: from now on Ctrl-C or SIGTERM stops the process without calling it failed."""
-    _Run.committed = True
-
-
-def output_error(exc, previous: str = "") -> None:
-    """Say that an output could not be written, in one line, and exit with EXIT_OUTPUT (EXIT_USAGE when
-    the cause is in the names the user chose)."""
-    path = getattr(exc, "path", None)
-    tail = previous
-    if not tail and path is not None:
-        if path.suffix == ".apkg":
-            tail = "the previous deck is unchanged" if path.is_file() else "nothing was written"
-        elif path.name.endswith(".manifest.json"):
-            tail = "the deck was written, not its manifest: the next export writes it in full"
-        else:
-            tail = "nothing was written"
-    click.echo(f"error: {exc}" + (f"; {tail}" if tail else ""), err=True)
-    sys.exit(EXIT_USAGE if getattr(exc, "kind", "io") == "names" else EXIT_OUTPUT)
-
-
-def _default_cache() -> Path:
-    base = os.environ.get("CARDS_CACHE_DIR")
-    if base:
-        return Path(base)
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg) if xdg else Path.home() / ".cache") / "cards"
-
-
-def _rules(rules_dir: Path | None) -> RuleSet:
-    if rules_dir is None and Path("rules").is_dir():
-        rules_dir = Path("rules")
-    try:
-        rs = load_rules(rules_dir)
-    except RuleError as exc:
-        click.echo(f"error: bad rule file: {exc}", err=True)
-        sys.exit(EXIT_USAGE)
-    ctx = click.get_current_context(silent=True)
-    cut = ctx.meta.get("cards.min_confidence") if ctx is not None else None
-    if cut is not None:
-        rs.set_min_confidence(cut)
-    return rs
-
-
-def _min_confidence(ctx: click.Context, _param, value: float | None) -> None:
-    ctx.meta["cards.min_confidence"] = value
-
-
-class _Progress:
-    """A progress bar on stderr, only on a terminal and not under --quiet."""
-
-    def __init__(self, total: int, quiet: bool):
-        self.bar = None
-        if not quiet and total >= 200 and sys.stderr.isatty():
-            self.bar = click.progressbar(length=total, label="reading notes", file=sys.stderr)
-            self.bar.__enter__()
-
-    def __call__(self, n: int) -> None:
-        if self.bar is not None:
-            self.bar.update(n)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.__exit__(None, None, None)
-
-
-def _build(paths, rules_dir, root, jobs, no_cache, quiet):
-    from .pipeline import build, collect
-    from .runner import clean_stale_temp
-    rs = _rules(rules_dir)
-    clean_stale_temp()  # what a killed run left in the temporary folder
-    collected = collect(list(paths))
-    prog = _Progress(len(collected[0]), quiet)
-    try:
-        res = build(list(paths), rs, root=root, jobs=jobs, cache_dir=None if no_cache else _default_cache(),
-                    progress=prog, collected=collected)
-    finally:
-        prog.close()
-    if res.cache is not None:  # the cache writes in the background: let them land before the command returns
-        cache = res.cache
-        click.get_current_context().call_on_close(lambda: _cache_done(cache, quiet))
-    return rs, res
-
-
-def _cache_done(cache, quiet: bool) -> None:
-    """Let the cache's writes land, then say once why it was not (fully) used: the run was slower for it."""
-    cache.flush()
-    if cache.problem and not quiet:
-        click.echo(f"note: ran without the cache: {display(cache.problem)} (only slower; --no-cache skips it)",
-                   err=True)
-
-
-def _summarise_warnings(warnings, quiet: bool, limit: int = 5) -> None:
-    if not warnings or quiet:
-        return
-    kinds = Counter(w.kind for w in warnings)
-    parts = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
-    click.echo(f"{len(warnings)} warning{'s' if len(warnings) != 1 else ''} ({parts}):", err=True)
-    for w in warnings[:limit]:
-        click.echo(f"  {w}", err=True)
-    if len(warnings) > limit:
-        click.echo(f"  … and {len(warnings) - limit} more (run with --verbose to see all)", err=True)
-
-
-_common = [
-    click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path)),
-    click.option("--rules", "rules_dir", type=click.Path(path_type=Path, file_okay=False),
-                 help="Folder of rule files (default: ./rules when it exists)."),
-    click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None, help="Worker processes (default: cores)."),
-    click.option("--no-cache", is_flag=True, help="Ignore and do not write the cache of parsed notes."),
-    click.option("--quiet", "-q", is_flag=True, help="Print no progress or warnings summary."),
-    click.option("--verbose", "-v", is_flag=True, help="List every warning."),
-    click.option("--strict", is_flag=True, help="Treat warnings as a failure (exit 1)."),
-    click.option("--min-confidence", type=click.FloatRange(0.0, 1.0), default=None, expose_value=False,
-                 callback=_min_confidence, is_eager=True,
-                 help="Hold back candidates less sure than this (default: `min_confidence` in rules/_global.yaml, "
-                      f"else {DEFAULT_MIN_CONFIDENCE}). 0 keeps every candidate; --explain lists what is held back and why."),
-]
-
-
-def common(f):
-    for deco in reversed(_common):
-        f = deco(f)
-    return f
-
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="cards")
@@ -187,7 +55,7 @@ def extract(paths, rules_dir, jobs, no_cache, quiet, verbose, strict, fmt, expla
       cards extract notes/day-20.md --format jsonl > cards.jsonl
       cards extract notes/ --explain
     """
-    rs, res = _build(paths, rules_dir, None, jobs, no_cache, quiet)
+    rs, res = build_run(paths, rules_dir, None, jobs, no_cache, quiet)
     if fmt == "jsonl":
         click.echo("".join(json.dumps(card_to_json(c), ensure_ascii=False) + "\n" for c in res.cards), nl=False)
     elif fmt == "csv":
@@ -202,7 +70,7 @@ def extract(paths, rules_dir, jobs, no_cache, quiet, verbose, strict, fmt, expla
         _print_table(res, explain)
     if explain and fmt != "table":
         _print_rejections(res, err=True)
-    _summarise_warnings(res.warnings, quiet, limit=10**9 if verbose else 5)
+    summarise_warnings(res.warnings, quiet, limit=10**9 if verbose else 5)
     if strict and res.warnings:
         sys.exit(EXIT_NOTHING)
     if not res.cards and not any(n.ok for n in res.notes):
@@ -275,13 +143,13 @@ def export(paths, rules_dir, jobs, no_cache, quiet, verbose, strict, out_dir, ro
             click.echo(f"error: --name {root!r}: {problem}", err=True)
             sys.exit(EXIT_USAGE)
         root = "::".join(part.strip() for part in root.split("::"))
-    rs, res = _build(paths, rules_dir, root, jobs, no_cache, quiet)
+    rs, res = build_run(paths, rules_dir, root, jobs, no_cache, quiet)
     if not res.n_cards:
-        _summarise_warnings(res.warnings, quiet, limit=10**9 if verbose else 5)
+        summarise_warnings(res.warnings, quiet, limit=10**9 if verbose else 5)
         click.echo(f"error: no cards found in {res.notes_read} note(s); nothing written", err=True)
         sys.exit(EXIT_NOTHING)
     if strict and res.warnings:
-        _summarise_warnings(res.warnings, False, limit=10**9 if verbose else 5)
+        summarise_warnings(res.warnings, False, limit=10**9 if verbose else 5)
         click.echo("error: --strict and there were warnings; nothing written", err=True)
         sys.exit(EXIT_NOTHING)
     root_name = root or rs.glob.root
@@ -297,11 +165,7 @@ def export(paths, rules_dir, jobs, no_cache, quiet, verbose, strict, out_dir, ro
     if not quiet:
         for line in report.summary_lines(res):
             click.echo(line)
-    _summarise_warnings(res.warnings, quiet, limit=10**9 if verbose else 5)
-
-
-from .cli_preview import preview as _preview_cmd  # noqa: E402
-from .cli_rules import rules as _rules_group  # noqa: E402  (registers `cards rules …`)
+    summarise_warnings(res.warnings, quiet, limit=10**9 if verbose else 5)
 
 
 main.add_command(_rules_group)
@@ -339,7 +203,7 @@ def run() -> None:
 
 
 def _interrupted(signum, frame) -> None:
-    if _Run.committed:  # the deck (or page) is written and complete: stop without calling it a failure
+    if is_committed():  # the deck (or page) is written and complete: stop without calling it a failure
         try:
             sys.stderr.write("\ninterrupted after the output was written; it is complete\n")
             sys.stderr.flush()
@@ -349,8 +213,8 @@ def _interrupted(signum, frame) -> None:
 
 
 def _stream_failed(exc: OSError) -> int:
-    from .export import _REASONS
-    reason = _REASONS.get(exc.errno or 0) or (exc.strerror or str(exc)).lower()
+    from .export import os_reason
+    reason = os_reason(exc)
     where = f"cannot write {display(str(exc.filename))}" if exc.filename else "cannot write the standard output"
     try:
         sys.stdout = open(os.devnull, "w")  # what is still buffered cannot be written either

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from .cli import EXIT_NOTHING, _build, _summarise_warnings, committed, common, output_error
+from .cli_common import EXIT_NOTHING, build_run, committed, common, output_error, summarise_warnings
 
 
 @click.command()
@@ -26,11 +26,11 @@ def preview(paths, rules_dir, jobs, no_cache, quiet, verbose, strict, output, op
       cards preview notes/ --open
       cards preview notes/day-20.md -o /tmp/day20.html
     """
-    from .export import Links, OutputError, _atomic_write
+    from .export import Links, OutputError, atomic_write
     from .preview import render_page
-    rs, res = _build(paths, rules_dir, None, jobs, no_cache, quiet)
+    rs, res = build_run(paths, rules_dir, None, jobs, no_cache, quiet)
     if not res.cards and not res.rejections and not any(n.ok for n in res.notes):
-        _summarise_warnings(res.warnings, quiet)
+        summarise_warnings(res.warnings, quiet)
         click.echo("error: no notes could be read; nothing written", err=True)
         sys.exit(EXIT_NOTHING)
     media_roots = [p if p.is_dir() else p.parent for p in paths]
@@ -38,14 +38,14 @@ def preview(paths, rules_dir, jobs, no_cache, quiet, verbose, strict, output, op
                                        links=Links(res.notes, rs.glob.link_base))
     res.warnings.extend(media_warnings)
     try:
-        _atomic_write(output, lambda tmp: Path(tmp).write_text(page, encoding="utf-8", errors="replace"))
+        atomic_write(output, lambda tmp: Path(tmp).write_text(page, encoding="utf-8", errors="replace"))
     except OutputError as exc:
         output_error(exc, "the previous page is unchanged" if output.is_file() else "nothing was written")
     committed()
     if not quiet:
         click.echo(f"Wrote {output}: {len(res.cards)} cards in {len({c.deck for c in res.cards})} decks, "
                    f"{len(res.rejections)} rejected candidates")
-    _summarise_warnings(res.warnings, quiet, limit=10**9 if verbose else 5)
+    summarise_warnings(res.warnings, quiet, limit=10**9 if verbose else 5)
     if strict and res.warnings:
         sys.exit(EXIT_NOTHING)
     if open_:

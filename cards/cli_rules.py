@@ -238,11 +238,12 @@ def suggest(paths, rules_dir, max_topics, dry_run, jobs, no_cache):
       cards rules suggest ~/notes
       cards rules suggest ~/notes --max-topics 8 --dry-run
     """
-    from .cli import _default_cache
+    from .cli_common import default_cache
     from .pipeline import build
-    from .suggest import MAX_TOPICS, Suggester, write
+    from .drafts import write
+    from .suggest import MAX_TOPICS, Suggester
     rs = _load_or_exit(rules_dir, missing_ok=True)
-    res = build(list(paths), rs, jobs=jobs, cache_dir=None if no_cache else _default_cache())
+    res = build(list(paths), rs, jobs=jobs, cache_dir=None if no_cache else default_cache())
     if res.cache is not None:
         click.get_current_context().call_on_close(res.cache.flush)
     if not res.n_cards:

@@ -7,7 +7,7 @@ or an alias of the other (aliases come from the notes — `Knowledge distillatio
 source; an explanation repeated word for word is kept once.
 
 The work is done on plain tuples (what the pipeline caches and passes between
-processes): a card is `(term, aliases, explanations)` and an explanation is
+processes; see records.py): a note card `(term, aliases, explanations)` and its explanations
 `(text, path, line, context, rule, note_title, note_date[, also_in])`.
 """
 from __future__ import annotations
@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 
 from .models import Card, Explanation, Source, term_key
+from .records import EXPL_ALSO_IN, EXPL_LINE, EXPL_PATH, EXPL_TEXT
 
 
 class _UnionFind:
@@ -98,39 +99,41 @@ def group_cards(claims: list[list[str]]) -> list[list[int]]:
 
 
 def merge_group(members: list[tuple], aliases: Aliases) -> tuple[str, list[str], list[tuple]]:
-    """One concept from its cards (in order): the term, the other names, the distinct explanations."""
-    term = members[0][0]
-    for c in members:
-        pref = aliases.preferred.get(term_key(c[0]))
+    """One concept from its note cards (in order): the term, the other names, the distinct explanations
+    (each with `also_in`: where else its text was found)."""
+    term = members[0][0]  # the first card's term
+    for c_term, _, _ in members:
+        pref = aliases.preferred.get(term_key(c_term))
         if pref is not None:
             term = pref
             break
     names: list[str] = []
     seen_keys = {term_key(term)}
-    for c in members:
-        g = aliases.group_of.get(term_key(c[0]))
+    for c_term, c_aliases, _ in members:
+        g = aliases.group_of.get(term_key(c_term))
         declared = aliases.groups[g] if g is not None else []
-        for name in (c[0], *c[1], *declared):
+        for name in (c_term, *c_aliases, *declared):
             k = term_key(name)
             if k and k not in seen_keys:
                 seen_keys.add(k)
                 names.append(name)
     explanations: list[tuple] = []
     seen_text: dict[str, int] = {}
-    for c in members:
-        for e in c[2]:
-            also = list(e[7]) if len(e) > 7 else []
-            k = " ".join(e[0].split()).casefold()
+    for _, _, expl in members:
+        for e in expl:
+            also = list(e[EXPL_ALSO_IN]) if len(e) > EXPL_ALSO_IN else []
+            k = " ".join(e[EXPL_TEXT].split()).casefold()
             at = seen_text.get(k)
             if at is not None:  # identical text: kept once, its source remembered
-                explanations[at][7].extend([(e[1], e[2]), *also])
+                explanations[at][EXPL_ALSO_IN].extend([(e[EXPL_PATH], e[EXPL_LINE]), *also])
                 continue
             seen_text[k] = len(explanations)
-            explanations.append((*e[:7], also))
+            explanations.append((*e[:EXPL_ALSO_IN], also))
     return term, names, explanations
 
 
 def pack_card(card: Card) -> tuple:
+    """A Card as a note card, its explanations merged (with `also_in`)."""
     return (card.term, list(card.aliases),
             [(e.text, e.source.path, e.source.line, e.context, e.rule, e.note_title, e.note_date,
               [(s.path, s.line) for s in e.also_in]) for e in card.explanations])
@@ -151,7 +154,7 @@ def merge_cards(cards: list[Card], alias_groups: list[list[str]] | None = None) 
     aliases = Aliases(alias_groups)
     packed = [pack_card(c) for c in cards]
     merged: list[Card] = []
-    for idx in group_cards([aliases.claims(c[0], c[1]) for c in packed]):
+    for idx in group_cards([aliases.claims(term, names) for term, names, _ in packed]):
         term, names, expl = merge_group([packed[i] for i in idx], aliases)
         merged.append(cards[idx[0]].model_copy(update={"term": term, "aliases": names,
                                                        "explanations": explanations_of(expl)}))

@@ -27,14 +27,14 @@ from . import build_id
 from .cache import flush_all
 from .extract import Settings
 from .notes import read_capped
-from .pipeline import pack, process_note
+from .process import pack, process_note
 
 PARALLEL_MIN_FILES = 64  # below this a pool costs more than it saves
 FORKED_MIN_ITEMS = 4000  # finishing fewer items than this is quicker in one process
-CACHE_FORMAT = "4"
+CACHE_FORMAT = "5"  # 5: a note's result is a records.PackedNote
 
 
-def _cache_key(path: str, data: bytes, rules_digest: str) -> str:
+def cache_key(path: str, data: bytes, rules_digest: str) -> str:
     h = hashlib.sha256()
     for part in (CACHE_FORMAT, build_id(), rules_digest, path):
         h.update(part.encode("utf-8", "surrogatepass") + b"\0")
@@ -135,14 +135,15 @@ def note_keys(files: list[tuple[str, str, str]], rules_digest: str,
         try:
             st = os.stat(path)
             sig = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
-            old = known.get(path) if known else None
-            if isinstance(old, tuple) and len(old) == 2 and old[0] == sig:
-                key = old[1]
+            old = known.get(path) if known else None  # (signature, key) from the last run
+            old_sig, old_key = old if isinstance(old, tuple) and len(old) == 2 else (None, None)
+            if old_sig == sig:
+                key = old_key
             else:
                 data, st = read_capped(path)  # the signature of what was read, not of what stat saw
                 sig = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
                 # the folder it was found in too: the result holds its path relative to that folder
-                key = _cache_key(note_key_material(path, rel, root), data, rules_digest)
+                key = cache_key(note_key_material(path, rel, root), data, rules_digest)
                 if keep is not None:
                     keep[path] = (data, st)
                 read += 1

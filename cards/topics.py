@@ -34,9 +34,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
 
+from .claims import CardFacts, claim_on, folders_of, index_of
 from .models import term_key
+from .naming import anki_tag, deck_name
 from .notes import display
-from .rules import DEFAULT_SOURCES, RuleSet, Topic, _CardFacts, folders_of, load_rules
+from .records import (CARD_BODY, CARD_DECK, CARD_TAGS, CARD_TOPIC, CARD_TOPIC_REASON, EVIDENCE_RULE_TOPIC,
+                      EVIDENCE_STARTERS, EXPL_PATH, GROUP_CARD, GROUP_EVIDENCE, NoteFacts)
+from .rules import DEFAULT_SOURCES, RuleSet, Topic, load_rules
 
 STARTER_DIR = Path(__file__).parent / "starter"
 MIN_VOTE = 3  # a note is placed by its cards when three of them point to one topic (fewer in a short note)
@@ -87,11 +91,21 @@ def starter_votes(term: str, names: list[str], contexts: list[list[str]], infos)
     """The starter topics whose claim on a card is its strongest starter claim: the card's vote in its note
     when no rule file claims it (one vote, shared when several are equally strong)."""
     st = starters()
-    claims = st.index.claims(_CardFacts.of(term, names, contexts), infos)
+    claims = index_of(st).claims(CardFacts.of(term, names, contexts), infos)
     if not claims:
         return ()
     top = max(rank for rank, _ in claims.values())
-    return tuple(st.topics[ti].name for ti in sorted(claims) if claims[ti][0] == top)
+    return tuple(st.topics[ti].name for ti, (rank, _) in sorted(claims.items()) if rank == top)
+
+
+def title_evidence(title: str, rules: RuleSet) -> tuple:
+    """What a note's title says about its topic, as a card's evidence: (rule topic, ()) or ("", starter topics)."""
+    if not title:
+        return ("", ())
+    claim = claim_on(title, [], [[title]], rules, [])
+    if claim is not None:
+        return (claim.topic.name, ())
+    return ("", starter_votes(title, [], [[title]], []) if "starter" in rules.glob.defaults else ())
 
 
 def quorum(n_cards: int) -> int:
@@ -207,9 +221,9 @@ class Placer:
                     break
         return out
 
-    def _folder_values(self, notes: dict[str, tuple]) -> dict[str, list[str]]:
+    def _folder_values(self, notes: dict[str, NoteFacts]) -> dict[str, list[str]]:
         """note path → its subject folder candidates: the deepest non-container folder holding two notes or more."""
-        in_folder = Counter(folders_of(info[1]) for info in notes.values())
+        in_folder = Counter(folders_of(facts.rel) for facts in notes.values())
         count: Counter = Counter()
         chains: dict[tuple, list[tuple[str, ...]]] = {}
         for parts, n in in_folder.items():
@@ -219,12 +233,12 @@ class Placer:
         best: dict[tuple, list[str]] = {}
         for parts, chain in chains.items():
             best[parts] = next((["/".join(p)] for p in reversed(chain) if count[p] >= 2), [])
-        return {path: best[folders_of(info[1])] for path, info in notes.items()}
+        return {path: best[folders_of(facts.rel)] for path, facts in notes.items()}
 
     # -- placing ----------------------------------------------------------------------------
 
     @staticmethod
-    def votes(groups: list[tuple], notes: dict[str, tuple]) -> tuple[dict, dict, dict, dict, Counter]:
+    def votes(groups: list[tuple], notes: dict[str, NoteFacts]) -> tuple[dict, dict, dict, dict, Counter]:
         """Per note: the votes of its cards (and, TITLE_VOTES strong, its title) for rule topics and for starter
         topics, how many of its cards each rule topic claims and point to each starter topic, how many it has."""
         rule_votes: dict[str, Counter] = defaultdict(Counter)
@@ -233,12 +247,13 @@ class Placer:
         starter_count: dict[str, Counter] = defaultdict(Counter)
         n_cards: Counter = Counter()
         for g in groups:  # one pass, no calls: this runs on every export
-            card = g[2]
+            card = g[GROUP_CARD]
             if card is None:
                 continue
-            path = card[7].partition("\x00")[0] if card[7].__class__ is str else card[7][0][1]  # first_path
+            body = card[CARD_BODY]
+            path = body.partition("\x00")[0] if body.__class__ is str else body[0][EXPL_PATH]  # records.first_path
             n_cards[path] += 1
-            rule_name, votes = g[5]
+            rule_name, votes = g[GROUP_EVIDENCE]
             if rule_name:
                 rule_votes[path][rule_name] += 1
                 rule_count[path][rule_name] += 1
@@ -249,20 +264,18 @@ class Placer:
                     sv[name] += share
                     sc[name] += 1
         for path in n_cards:
-            info = notes.get(path)
-            if info is not None:
-                rule_name, votes = info[3]
+            facts = notes.get(path)
+            if facts is not None:
+                rule_name, votes = facts.title_evidence
                 if rule_name:
                     rule_votes[path][rule_name] += TITLE_VOTES
                 for name in votes if not rule_name else ():
                     starter_votes_[path][name] += TITLE_VOTES / len(votes)
         return rule_votes, rule_count, starter_votes_, starter_count, n_cards
 
-    def place(self, groups: list[tuple], notes: dict[str, tuple]) -> list[tuple]:
-        """The groups with every unclaimed card placed.
-        `notes`: note path → (tags, relative path, title, title evidence)."""
-        from .pipeline import anki_tag, deck_name
-        if not any(g[2] is not None and not g[5][0] for g in groups):
+    def place(self, groups: list[tuple], notes: dict[str, NoteFacts]) -> list[tuple]:
+        """The groups with every unclaimed card placed (`notes`: each note's facts, by path)."""
+        if not any(g[GROUP_CARD] is not None and not g[GROUP_EVIDENCE][EVIDENCE_RULE_TOPIC] for g in groups):
             return groups
         rule_votes, rule_count, starter_votes_, starter_count, n_cards = self.votes(groups, notes)
         # the rule files speak for a note when one topic claims a quarter of its cards (and a quorum)
@@ -275,7 +288,7 @@ class Placer:
         content = {p: w for p, w in by_starter.items() if starter_votes_[p][w] >= MIN_VOTE}
         content.update((p, w) for p, w in by_rule.items() if rule_votes[p][w] >= MIN_VOTE)
         folders = self._labels(self._folder_values(notes), content, True, 2) if "folder" in self.sources else {}
-        labels = self._labels({p: list(i[0]) for p, i in notes.items()}, content, False, 2) \
+        labels = self._labels({p: list(facts.tags) for p, facts in notes.items()}, content, False, 2) \
             if "front-matter" in self.sources else {}
 
         decided: dict[str, tuple[str, str, str, str]] = {}  # note path → (topic, deck, reason, topic tag)
@@ -284,7 +297,7 @@ class Placer:
             got = decided.get(path)
             if got is not None:
                 return got
-            rel = display(notes[path][1] if path in notes else Path(path).name)  # a name may not be UTF-8
+            rel = display(notes[path].rel if path in notes else Path(path).name)  # a name may not be UTF-8
             got = None
             for source in self.sources:
                 if source == "note" and path in by_rule:
@@ -301,7 +314,9 @@ class Placer:
                     name = by_starter[path]
                     tname, deck = self._place_topic(self.starter_by_name[name], "starter")
                     k = starter_count[path][name]
-                    titled = " (and its title)" if name in notes.get(path, ((), "", "", ("", ())))[3][1] else ""
+                    facts = notes.get(path)
+                    titled = " (and its title)" if facts is not None and \
+                        name in facts.title_evidence[EVIDENCE_STARTERS] else ""
                     got = (tname, deck, f"starter topic {name!r}: " + (
                         f"{k} of the {n_cards[path]} cards of {rel}{titled} point there" if k or titled else
                         f"the {n_cards[path]} cards of {rel} point to topics under it"))
@@ -310,39 +325,42 @@ class Placer:
             if got is None:
                 got = (self.fallback, self.fallback, "nothing places it: no rule file, subject folder, front matter "
                                                      "or starter topic")
-            got = (got[0], deck_name(self.root, got[1]), got[2], anki_tag("topic::" + got[0]))
-            decided[path] = got
+            tname, deck, reason = got
+            decided[path] = got = (tname, deck_name(self.root, deck), reason, anki_tag("topic::" + tname))
             return got
 
         out = list(groups)
         for i, g in enumerate(groups):
-            card = g[2]
-            if card is None or g[5][0]:
+            card = g[GROUP_CARD]
+            if card is None or g[GROUP_EVIDENCE][EVIDENCE_RULE_TOPIC]:
                 continue
-            path = card[7].partition("\x00")[0] if card[7].__class__ is str else card[7][0][1]  # first_path
+            body = card[CARD_BODY]
+            path = body.partition("\x00")[0] if body.__class__ is str else body[0][EXPL_PATH]  # records.first_path
             tname, deck, reason, topic_tag = decided.get(path) or for_note(path)
-            if card[4] == reason and card[2] == tname and card[3] == deck:
+            if card[CARD_TOPIC_REASON] == reason and card[CARD_TOPIC] == tname and card[CARD_DECK] == deck:
                 continue  # placed so by an earlier run (a group reused from the run state)
-            tags = list(card[5])  # sorted; a topic tag only if an earlier run placed it (reused groups)
-            if card[4] != UNPLACED:
-                old = anki_tag("topic::" + card[2])
+            tags = list(card[CARD_TAGS])  # sorted; a topic tag only if an earlier run placed it (reused groups)
+            if card[CARD_TOPIC_REASON] != UNPLACED:
+                old = anki_tag("topic::" + card[CARD_TOPIC])
                 if old != topic_tag and old in tags:
                     tags.remove(old)
             if topic_tag not in tags:
                 bisect.insort(tags, topic_tag)
-            out[i] = (g[0], g[1], (card[0], card[1], tname, deck, reason, tags, card[6], card[7]), *g[3:])
+            term, aliases, _topic, _deck, _reason, _tags, guid, body = card
+            out[i] = (*g[:GROUP_CARD], (term, aliases, tname, deck, reason, tags, guid, body), *g[GROUP_CARD + 1:])
         return out
 
     def _label(self, label: str, why: str) -> tuple[str, str, str]:
         """A folder or front-matter value as a topic: the rule or starter topic it names, else itself."""
         k = term_key(label.rsplit("/", 1)[-1])
-        hit = self.label_topics.get(k)
-        if hit is not None and (hit[0] == "rule" or "starter" in self.sources):
-            tname, deck = self._place_topic(hit[1], hit[0])
+        kind, topic = self.label_topics.get(k, ("", None))
+        if topic is not None and (kind == "rule" or "starter" in self.sources):
+            tname, deck = self._place_topic(topic, kind)
             return tname, deck, f"{why} names the topic {tname!r}"
         name = pretty(label.rsplit("/", 1)[-1])
         t = self.by_name.get(term_key(name))
         return (t.name, t.deck, why) if t is not None else (name, name, why)
 
 
-__all__ = ["DEFAULT_SOURCES", "Placer", "Ranking", "is_container", "pretty", "quorum", "starter_votes", "starters"]
+__all__ = ["DEFAULT_SOURCES", "Placer", "Ranking", "is_container", "pretty", "quorum", "starter_votes", "starters",
+           "title_evidence"]

@@ -21,7 +21,8 @@ anki_collection = pytest.importorskip("anki.collection", reason="the official an
 Collection = anki_collection.Collection
 ImportAnkiPackageRequest = anki_collection.ImportAnkiPackageRequest
 
-import cards.export  # noqa: E402
+import cards.export.package  # noqa: E402
+import cards.export.write  # noqa: E402
 from cards.cli import main  # noqa: E402
 from cards.export import FIELDS, MODEL, MODEL_ID  # noqa: E402
 
@@ -255,7 +256,7 @@ def test_interrupted_export_leaves_the_previous_deck(tmp_path, monkeypatch):
         Path(file).write_bytes(b"half a zip")
         raise KeyboardInterrupt("killed mid-write")
 
-    monkeypatch.setattr(cards.export, "write_package", boom)
+    monkeypatch.setattr(cards.export.write, "write_package", boom)
     r = CliRunner().invoke(main, ["export", str(notes), "--out", str(tmp_path / "d"), "--no-cache"])
     assert r.exit_code != 0
     assert apkg.read_bytes() == before
@@ -281,7 +282,7 @@ def _tables(apkg: Path, tmp: Path) -> dict:
 @pytest.mark.parametrize("in_memory", [True, False])
 def test_our_package_writer_gives_the_collection_genanki_writes(tmp_path, monkeypatch, in_memory):
     if not in_memory:  # a huge deck goes through a temporary file instead
-        monkeypatch.setattr(cards.export, "_IN_MEMORY_NOTES", 3)
+        monkeypatch.setattr(cards.export.package, "_IN_MEMORY_NOTES", 3)
     rows = [(["Adam", "옵티마이저 <b>x</b>", "", "ML", "n.md:1", "", ""], ["ml"], "g1", 1700000000),
             (["Lion", "새 것", "L", "", "n.md:2", "<a>o</a>", "y"], ["ml", "opt"], "g2", 1700000000),
             (["Softmax", "확률", "", "", "m.md:3", "", ""], [], "g3", 1700000000)]
@@ -290,14 +291,15 @@ def test_our_package_writer_gives_the_collection_genanki_writes(tmp_path, monkey
     theirs, ours = [], []
     for name, did in (("Study::ML", 1 << 41), ("Study::Other", 1 << 42)):
         d = genanki.Deck(did, name)
-        mine = cards.export._Deck(did, name)
+        mine = cards.export.package.BulkDeck(did, name)
         for fields, tags, guid, mod in rows:
             d.add_note(genanki.Note(model=MODEL, fields=fields, tags=tags, guid=guid + name))
             mine.add_row(fields, tags, guid + name, mod)
         theirs.append(d)
         ours.append(mine)
     genanki.Package(theirs, media_files=[str(img)]).write_to_file(str(tmp_path / "theirs.apkg"), timestamp=1700000000)
-    cards.export.write_package(genanki.Package(ours, media_files=[str(img)]), str(tmp_path / "ours.apkg"), 1700000000)
+    cards.export.package.write_package(genanki.Package(ours, media_files=[str(img)]), str(tmp_path / "ours.apkg"),
+                                       1700000000)
     a, b = _tables(tmp_path / "theirs.apkg", tmp_path), _tables(tmp_path / "ours.apkg", tmp_path)
     assert len(b["notes"]) == 6 and len(b["cards"]) == 8  # the reverse card only where Reverse is set
     assert a == b
@@ -375,20 +377,20 @@ def test_a_patched_package_is_the_package_written_from_scratch(tmp_path, monkeyp
     state.mkdir()
     stamp = [1_800_000_000]
     opened: list[bool] = []  # whether each patched write found a previous package to start from
-    real_open = cards.export.Previous.open
+    real_open = cards.export.package.Previous.open
 
     def spy(target, old, tool):
         base = real_open(target, old, tool)
         opened.append(base is not None)
         return base
 
-    monkeypatch.setattr(cards.export.Previous, "open", spy)
+    monkeypatch.setattr(cards.export.package.Previous, "open", spy)
 
     def run(out: Path, patch: bool, *extra: str) -> str:
         shutil.rmtree(out, ignore_errors=True)
         shutil.copytree(state, out)
         with monkeypatch.context() as m:
-            m.setattr(cards.export, "PATCH", patch)
+            m.setattr(cards.export.write, "PATCH", patch)
             m.setattr(time, "time", lambda: float(stamp[0]))
             r = CliRunner().invoke(main, ["export", str(notes), "--out", str(out), "--rules", str(REPO / "rules"),
                                           "--verbose", *(["--split"] if split else []), *extra])

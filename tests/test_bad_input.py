@@ -352,7 +352,9 @@ def test_a_package_path_that_is_a_folder(tmp_path):
     ("write_package", 28, "disk full"), ("mkstemp", 30, "read-only file system"), ("replace", 13, "permission denied"),
 ])
 def test_write_failures_leave_the_previous_deck_and_say_so_in_one_line(tmp_path, monkeypatch, where, code, reason):
-    import cards.export
+    import tempfile
+
+    import cards.export.write
     notes, out = _notes(tmp_path), tmp_path / "d"
     assert CliRunner().invoke(main, ["export", str(notes), "--out", str(out), "--no-cache"]).exit_code == 0
     before = (out / "Study Notes.apkg").read_bytes()
@@ -360,7 +362,7 @@ def test_write_failures_leave_the_previous_deck_and_say_so_in_one_line(tmp_path,
 
     def fail(*args, **kwargs):
         raise OSError(code, os.strerror(code))
-    target = {"write_package": cards.export, "mkstemp": cards.export.tempfile, "replace": cards.export.os}[where]
+    target = {"write_package": cards.export.write, "mkstemp": tempfile, "replace": os}[where]
     monkeypatch.setattr(target, where, fail)
     r = CliRunner().invoke(main, ["export", str(notes), "--out", str(out), "--no-cache"])
     monkeypatch.undo()

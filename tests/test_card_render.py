@@ -183,7 +183,7 @@ def test_long_merged_backs_stay_compact():
     from cards.export import BACK_BUDGET, packed_fields
     long = "\n".join(f"설명 줄 {i}: " + "가" * 80 for i in range(12))
     expl = [(long, f"/n/{k}.md", 1, [f"Section {k}"], "B101", f"Note {k}", "", []) for k in range(6)]
-    fields = packed_fields(("ReLU", [], expl))
+    fields = packed_fields("ReLU", [], expl)
     text = visible(fields["Definition"])
     assert len(text) < 2 * BACK_BUDGET  # the first explanation in full, the rest compact
     assert "Also in:" in text and "Note 5" in text  # nothing silently lost: where the rest is

@@ -17,7 +17,8 @@ import yaml
 from cards.extract import extract_text
 from cards.notes import parse_note
 from cards.patterns import PATTERNS, REJECTION_REASONS
-from cards.pipeline import finish, process_text
+from cards.pipeline import finish
+from cards.process import process_text
 from cards.rules import RuleSet
 
 CASES = Path(__file__).parent / "cases"

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from cards.models import Card, term_key
-from cards.pipeline import finish, process_note
+from cards.pipeline import finish
+from cards.process import process_note
 from cards.rules import RuleSet
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "notes"

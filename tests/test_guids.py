@@ -18,7 +18,7 @@ ImportAnkiPackageRequest = anki_collection.ImportAnkiPackageRequest
 
 from cards.cli import main  # noqa: E402
 from cards.models import term_key  # noqa: E402
-from cards.pipeline import guid_for_term, legacy_guid  # noqa: E402
+from cards.naming import guid_for_term, legacy_guid  # noqa: E402
 from cards.rules import GlobalRules  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]

@@ -165,7 +165,7 @@ def _same_tokens_as_plain_mistune(text: str) -> None:
 
 
 def test_memoised_list_regex_gives_the_tokens_of_plain_mistune():
-    """blocks.py keeps mistune's list-break regex per indent width (for speed); parsing must not change."""
+    """mistune_tuning.py keeps mistune's list-break regex per indent width (for speed); parsing must not change."""
     repo = Path(__file__).resolve().parents[1]
     texts = [LISTS, LISTS.replace("\n", "\n  ")] + [p.read_text(encoding="utf-8")
                                                     for p in sorted((repo / "examples").rglob("*.md"))]

@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 from cards.extract import extract_text
 from cards.models import Card, Rejection, validate
 from cards.notes import parse_note
-from cards.pipeline import finish, process_text
+from cards.pipeline import finish
+from cards.process import process_text
 from cards.render import definition_html
 from cards.rules import RuleSet
 
@@ -111,7 +112,7 @@ LIST_DOC = st.lists(st.one_of(ITEM, ITEM, BLOCK), min_size=1, max_size=25).map("
 @settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.one_of(DOC, LIST_DOC))
 def test_our_tuned_mistune_gives_the_tokens_of_plain_mistune(text):
-    """blocks.py shortcuts parts of mistune's block loop (anchored regexes, one-line list items):
+    """mistune_tuning.py shortcuts parts of mistune's block loop (anchored regexes, one-line list items):
     over generated lists, headings, quotes, tables, code and stray characters, the tokens must
     be exactly plain mistune's."""
     from tests.test_models import _same_tokens_as_plain_mistune
@@ -162,7 +163,7 @@ TREE_DOC = st.one_of(st.lists(st.one_of(TREE_LINE, TREE_LINE, TREE_LINE, AFTER),
 @settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(TREE_DOC)
 def test_lists_of_one_line_items_give_the_tokens_of_plain_mistune(text):
-    """blocks.py builds the tokens of lists of one-line items itself, where mistune re-parses every
+    """mistune_tuning.py builds the tokens of lists of one-line items itself, where mistune re-parses every
     nested item once per level: over generated trees, and whatever breaks them, the tokens must be
     exactly plain mistune's."""
     from tests.test_models import _same_tokens_as_plain_mistune
@@ -177,9 +178,10 @@ def test_the_one_pass_list_shortcut_is_taken_and_leaves_other_lists_to_mistune(m
     from mistune import block_parser
 
     from cards import blocks
-    if mistune.__version__ not in blocks._LIST_SHORTCUT_VERSIONS:
+    from cards.mistune_tuning import LIST_SHORTCUT_VERSIONS
+    if mistune.__version__ not in LIST_SHORTCUT_VERSIONS:
         import pytest
-        pytest.skip(f"the shortcut is on only with mistune {', '.join(sorted(blocks._LIST_SHORTCUT_VERSIONS))}")
+        pytest.skip(f"the shortcut is on only with mistune {', '.join(sorted(LIST_SHORTCUT_VERSIONS))}")
     calls = []
     real = block_parser.parse_list
     monkeypatch.setattr(block_parser, "parse_list", lambda *a: calls.append(1) or real(*a))
@@ -205,7 +207,7 @@ def test_realpath_with_a_cached_folder_is_realpath(tmp_path_factory, rel):
     dangling links, loops and '..', the answer is os.path.realpath's."""
     import os
 
-    from cards.export import _realpath
+    from cards.export.paths import real_path
     root = tmp_path_factory.getbasetemp() / "links"
     if not root.exists():
         (root / "d" / "x").mkdir(parents=True)
@@ -217,7 +219,7 @@ def test_realpath_with_a_cached_folder_is_realpath(tmp_path_factory, rel):
         os.symlink("..", root / "d" / "up")  # a relative link out of its folder
     for base in (root, root / "d", root / "s" / "x"):
         path = os.path.join(base, rel)
-        assert _realpath(path) == os.path.realpath(path), path
+        assert real_path(path) == os.path.realpath(path), path
 
 
 DECK_PART = st.one_of(st.sampled_from(["A", "a", "B", "A/B", "A_B", "A - B", "..", ".", " ", "CON", "x.", "가" * 90,
@@ -232,7 +234,7 @@ def test_deck_file_names_are_distinct_or_refused(decks):
     export refuses the few pairs only case or `::` against ` - ` tells apart)."""
     import unicodedata
 
-    from cards.export import MAX_NAME_BYTES, OutputError, _BAD_CHARS, deck_files, safe_filename
+    from cards.export.files import MAX_NAME_BYTES, OutputError, _BAD_CHARS, deck_files, safe_filename
     for d in decks:
         name = safe_filename(d)
         assert name and not _BAD_CHARS.search(name) and not name.endswith((".", " "))

@@ -77,6 +77,30 @@ def test_one_changed_note_is_the_only_one_extracted_again(tmp_path, calls):
     assert dump(res) == dump(build([v], rs, jobs=1, cache_dir=None))
 
 
+def test_the_run_state_is_kept_so_only_what_a_change_touches_is_merged_again(tmp_path, monkeypatch):
+    """The run state keeps the finished groups (written with marshal, which refuses a tuple subclass: one in
+    a group would silently cost every run a full merge). A warm run finishes no concept again; after one
+    note changes, only the concepts that note's cards belong to are."""
+    from cards.groups import Finisher
+    v, rs, cache = vault(tmp_path), load_rules(REPO / "rules"), tmp_path / "cache"
+    build([v], rs, jobs=1, cache_dir=cache)
+    finished: list[str] = []
+    real = Finisher.finish
+
+    def counting(self, term, *args, **kwargs):
+        finished.append(term)
+        return real(self, term, *args, **kwargs)
+    monkeypatch.setattr(Finisher, "finish", counting)
+    build([v], rs, jobs=1, cache_dir=cache)
+    assert finished == []
+    note = next(v.rglob("n005.md"))
+    note.write_text(note.read_text(encoding="utf-8") + "- Zebra : 새 카드\n", encoding="utf-8")
+    res = build([v], rs, jobs=1, cache_dir=cache)
+    assert {"Zebra", "Term5", "Adam"} <= set(finished) and "Term6" not in finished
+    assert len(finished) < len(res.groups) / 4
+    assert dump(res) == dump(build([v], rs, jobs=1, cache_dir=None))
+
+
 def test_cache_is_never_stale(tmp_path):
     v, cache = vault(tmp_path), tmp_path / "cache"
     rules = tmp_path / "rules"
@@ -270,7 +294,7 @@ def test_cache_keys_change_with_the_package_source(tmp_path):
     import sys
     pkg = tmp_path / "cards"
     shutil.copytree(REPO / "cards", pkg, ignore=shutil.ignore_patterns("__pycache__"))
-    probe = [sys.executable, "-c", "import cards, cards.runner as r; print(cards.build_id(), r._cache_key('n.md', b'x', ''))"]
+    probe = [sys.executable, "-c", "import cards, cards.runner as r; print(cards.build_id(), r.cache_key('n.md', b'x', ''))"]
     env = {**os.environ, "PYTHONPATH": str(tmp_path)}
     keys = [subprocess.run(probe, capture_output=True, text=True, env=env, cwd=tmp_path, check=True).stdout.split()]
     for edited in ("pipeline.py", "extract/lines.py"):  # a module, and one inside a sub-package
