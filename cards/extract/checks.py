@@ -143,6 +143,8 @@ _VERB2 = ("한다", "된다", "있다", "없다", "이다", "했다", "하다", 
 _OBJ = ("을", "를")
 _CLAUSE_MARKERS = ("이", "가", "은", "는", "에서", "에게", "으로", "하는", "되는", "있는", "없는", "한지", "는지", "하고",
                    "해서", "하면", "보다", "처럼", "만큼")
+_EN_OPEN_END = {"is", "are", "of", "by", "for", "the", "a", "an", "to", "in", "with", "and", "or", "on", "at", "from",
+                "into", "about", "as", "than", "like", "via"}
 _EN_SENTENCE = {"is", "are", "was", "were", "be", "been", "can", "could", "will", "would", "should", "must", "do",
                 "does", "did", "have", "has", "had", "we", "i", "you", "it", "they", "this", "that", "there", "how",
                 "what", "why", "when", "if", "let's", "lets"}
@@ -225,6 +227,8 @@ def sentence_like(term: str) -> bool:
     lowered = [w.lower().strip(",.") for w in words]
     if len(words) >= 3 and any(w in _EN_SENTENCE for w in lowered):
         return True
+    if len(words) >= 2 and lowered[-1] in _EN_OPEN_END and not _HANGUL.search(t):
+        return True  # `What is`, `Categorized into`: the phrase goes on in the next words
     return False
 
 
@@ -288,6 +292,9 @@ def definition_problem(text: str, raw: str = "") -> str | None:
         return "number"  # a quantity with its unit: `2시간`, `8문제`, `30 min`
     if _VALUE_FIRST.match(t):
         return "number"  # `decay rate = 0.9, stepsize는 …`: a value, not an explanation
+    body = "".join(t.split())
+    if "$" not in t and "\\" not in t and len(_LETTER.findall(body)) * 5 < len(body):
+        return "number"  # `0.7310 -> 0.7294 (T=20)`: scores and measurements, hardly a word among them
     for sep in (_SLASH, _COMMA):
         if sep is _COMMA and (_CJK.search(t) or t.endswith((".", "。", "다")) or "{" in t or "(" in t):
             continue  # a sentence, not a list (Chinese and Japanese separate clauses with `、`)

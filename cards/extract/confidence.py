@@ -75,6 +75,7 @@ _EN_CLAUSE_LEAD = {"if", "when", "how", "why", "what", "for", "to", "use", "usin
 _HONORIFIC = re.compile(r"(?:님|씨|교수|교수님|강사|강사님|멘토|멘토님|조교|조교님|선생님|마스터|선배|후배)(?:의)?$")
 _PAIR_LINE = re.compile(r"^\s*[^:：]{1,40}\s*[:：]\s*\S")
 _VERBISH_KO = re.compile(r"(?:다|요|음|함|됨|임|기|했|고|서|면|지|게)[.!?]*$")
+_MARKUP = re.compile(r"[*_~`]+")
 
 
 def _words(text: str) -> list[str]:
@@ -160,8 +161,9 @@ def back_features(back: str) -> tuple[tuple[str, float], ...]:
     images = sum(1 for ln in lines if _IMAGE.search(ln))
     if images:
         f["back_image_share"] = images / len(lines)
-    if first.endswith(("?", "？")):
-        f["back_question"] = 1.0
+    plain = [_MARKUP.sub("", ln).strip() for ln in lines]
+    if plain[0].endswith(("?", "？")) or plain[0].startswith(("?", "？")):
+        f["back_question"] = 1.0  # `**?Why would ppl want this?**`: what to find out, not what it is
     if _PAIR_LINE.match(first):
         f["back_first_is_pair"] = 1.0
     short = sum(1 for ln in lines if len(ln.split()) <= 3 and not _HANGUL.search(ln))

@@ -38,6 +38,7 @@ _Q_EN = regex.compile(r"^(?:what\s+(?:is|are|was|were)|what['’]s|define|what\s
 _Q_ZH = regex.compile(r"^(?:什么是|何为|什麼是)\s*(?P<t>[^?？]+?)\s*[?？]?$")
 _PAREN_ALIAS = re.compile(r"^(?P<term>.*?\S)\s*[(（](?P<alias>[^()（）]{1,48})[)）]$")
 _INNER_PAREN = re.compile(r"^(?P<term>[^()（）]*?[^()（）\s])\s*[(（](?P<alias>[^()（）]{1,48})[)）]\s*(?P<head>\S+(?:\s\S+)?)$")
+_LEAD_ADVERB = re.compile(r"^(?:여기서|여기에서|이때|이 때|이제)\s+(?=\S)")
 MAX_TERM_TEXT = 300  # longer than any term: not parsed (term_problem calls it too long), so no regex sees it
 _ALIAS_BAD = re.compile(r"[=+<>^*/\\$]|^\s*(?:e\.g|ex|예|cf|i\.e)\b", re.I)
 _ALIAS_PART_BAD = re.compile(r"\b(?:1[89]|20)\d\d\b|^(?:in|on|of|for|with|by|from|at|to|the|a|an|see|via|and|or)\b|"
@@ -81,6 +82,7 @@ def _parse_term(left: str) -> tuple[str, tuple[str, ...]]:
         t = _INNER_EMPH.sub(r"\2", t)  # `*Granulocytes* include`: emphasis inside a term is not part of it
     t = t.strip("*_~ ").rstrip(":：").strip()
     t = _LEAD_CITATION.sub("", t).strip()  # `(Tom Mitchell, 1998) Well-posed Learning Problem`
+    t = _LEAD_ADVERB.sub("", t).strip()  # `여기서 정규화`: 'here', 'then' point into the text, not into the name
     t = _YEARS.sub("", t).strip()  # `Batch Normalization (2015)`, `Pretext task (2014 ~ 2018)`
     about = _ABOUT_SUFFIX.sub("", t).strip()  # `Collaborative Filtering 개념`, `Thread 기초`, `KNN CF의 개념`
     if about and about != t and not is_label_term(about):
