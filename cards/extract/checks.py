@@ -88,6 +88,9 @@ introduction conclusion conclusions results result goal goals purpose purposes r
 comparison difference differences issues issue challenges challenge questions question answer answers
 implementation implementations code setup installation install mitigation compromise strategy strategies
 case cases component components structure architecture characteristics principle principles vocab vocabulary
+topic topics evaluation framework insight insights misc miscellaneous inspiration framing discussion experiment experiments
+references reference resources links tools research outline agenda remarks comments observations lessons recap review
+names aliases
 """.split()}
 
 
