@@ -149,7 +149,8 @@ def line_pair(ex: NoteExtractor, i: int) -> bool:
             and len(m.group("alias").split()) <= 3:
         aliases.append(m.group("alias").strip())  # `Distillation : 증류; 혼합물에서 …`
     tail = ex.own_tail(i)
-    if not tail and x.kind == "para" and (i + 1 >= len(ex.b) or ex.b[i + 1].group != x.group):
+    if not tail and x.kind == "para" and (i + 1 >= len(ex.b) or ex.b[i + 1].group != x.group) \
+            and not after_pair_paragraph(ex, i):
         tail = ex.following_list(i)
     if sp.sep == "eq" and len(right.split()) <= 4 and not sentence_like(right) \
             and not _OPERATOR.search(right) and not term_problem(parse_term(right)[0]):
@@ -168,6 +169,17 @@ def line_pair(ex: NoteExtractor, i: int) -> bool:
         lines += next_sibling_sentence(ex, i)
     ex.emit(i, sp.term, aliases, lines, sp.rule, tail, {"term_code": 1.0} if sp.code else None)
     return True
+
+
+def after_pair_paragraph(ex: NoteExtractor, i: int) -> bool:
+    """Paragraph i comes right after another `X : …` paragraph, and a blank line parts it from the list below:
+    that list (`forward RNN : …`, `backward RNN : …`, a blank line, bullets) speaks of both, not of the last
+    one. A list right under the line, with no blank line, still belongs to it."""
+    x = ex.b[i]
+    if i == 0 or i + 1 >= len(ex.b) or ex.b[i + 1].line - x.line < 2:
+        return False
+    p = ex.b[i - 1]
+    return p.kind == "para" and x.line - p.line <= 2 and ex.is_pair_line(i - 1)
 
 
 def emphasised_lead(ex: NoteExtractor, i: int) -> bool:
