@@ -17,7 +17,7 @@ from . import lines, regions, tables
 from .checks import definition_problem, is_label_term, term_problem
 from .confidence import DEFAULT_MIN_CONFIDENCE
 from .terms import parse_term
-from .text import HTML_COMMENT, clean_inline, within_budget
+from .text import HTML_COMMENT, clean_inline, within_budget, without_scaffold
 
 MENTION_WINDOW = 200  # blocks around a candidate in which a long note's mentions of its term are counted
 _EXAMPLE_LABELS = {term_key(w) for w in [
@@ -284,8 +284,12 @@ class NoteExtractor:
             self.reject(i, term, "\n".join(lines_), "example", rule, f"listed under {label!r}")
             return
         runs = self.introduced_lists(lines_, region)
-        body = "\n".join(within_budget([ln for ln in lines_ if ln.strip()],
-                                        [r for ln, r in zip(lines_, runs) if ln.strip()] if runs else None))
+        kept = [ln for ln in lines_ if ln.strip()]
+        kept_runs = [r for ln, r in zip(lines_, runs) if ln.strip()] if runs else None
+        plain = without_scaffold(kept)
+        if len(plain) < len(kept):
+            kept, kept_runs = plain, kept_runs[len(kept) - len(plain):] if kept_runs else None
+        body = "\n".join(within_budget(kept, kept_runs))
         problem = definition_problem(clean_inline(" ".join(ln.strip() for ln in body.split("\n"))), body)
         if problem:
             self.reject(i, term, body, problem, rule)

@@ -90,6 +90,29 @@ def weight(line: str) -> int:
     return len(_NOT_COUNTED.sub("", clean_inline(line)))
 
 
+_SCAFFOLD = re.compile(r"^(?:what(?:\s+is\s+it)?|definition|정의|뜻|의미)\s*[?？:：]?$", re.I)
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" \t"))
+
+
+def without_scaffold(lines: list[str]) -> list[str]:
+    """A back that opens with `What?` or `정의` on a line of its own, the explanation nested under it: the
+    label only repeats the card's question, so the back starts with what is nested under it."""
+    if len(lines) < 2 or not _SCAFFOLD.match(clean_inline(lines[0]).strip()):
+        return lines
+    outer, inner = _indent(lines[0]), _indent(lines[1])
+    if inner <= outer:
+        return lines
+    out: list[str] = []
+    nested = True
+    for ln in lines[1:]:
+        nested = nested and _indent(ln) >= inner
+        out.append(ln[inner - outer:] if nested else ln)
+    return out
+
+
 def within_budget(lines: list[str], runs: list[int | None] | None = None) -> list[str]:
     """A back leads with its first explanation and keeps what follows only up to about three times that
     lead (and a few lines more): the rest is support, not a second essay (a section that goes on about
