@@ -144,6 +144,7 @@ _VERB_END_LONG = ("음", "임", "기", "움")
 _VERB2 = ("한다", "된다", "있다", "없다", "이다", "했다", "하다", "였다", "는다", "니다", "해요", "세요", "어요", "아요",
           "었다", "았다", "겠다", "진다", "준다", "온다", "간다", "낸다", "본다")
 _OBJ = ("을", "를")
+_PARTICLE_END = ("에", "에서", "에게", "으로", "를")  # never the last syllable of a name in a study note
 _CLAUSE_MARKERS = ("이", "가", "은", "는", "에서", "에게", "으로", "하는", "되는", "있는", "없는", "한지", "는지", "하고",
                    "해서", "하면", "보다", "처럼", "만큼")
 _EN_OPEN_END = {"is", "are", "of", "by", "for", "the", "a", "an", "to", "in", "with", "and", "or", "on", "at", "from",
@@ -220,6 +221,8 @@ def sentence_like(term: str) -> bool:
             return True
         if len(words) >= 3 and last.endswith(_VERB_END_LONG):
             return True
+        if len(last) >= 2 and last.endswith(_PARTICLE_END):
+            return True  # `문장에`, `미분에서 경사상승법으로`: a particle ends it, the sentence goes on
     if len(words) >= 2 and is_hangul_word(words[0]) and words[0].endswith(_ADNOMINAL):
         return True
     for w in words[:-1]:
