@@ -100,7 +100,7 @@ LABEL_SUFFIXES = tuple(term_key(s) for s in [
     "회고", "회고록", "피어세션", "멘토링", "내용", "관련", "후기", "소감", "일정", "계획", "할 일", "한 일",
     "느낀 점", "배운 점", "기록", "목표", "과제", "마무리", "리뷰 일정", "스크럼", "복습", "예습", "예시", "예제",
     "프로젝트", "recap", "webinar", "meeting", "takeaways", "considerations", "peer session", "tips", "팁", "config",
-    "configuration", "setting", "settings"])
+    "configuration", "setting", "settings", "할 점", "운 점", "던 점", "분야"])
 _LABEL_NUMBERED = re.compile(
     r"^(?:day|week|lv|level|chapter|ch|part|step|lecture|session|mission|quiz|lab|hw|assignment)[\s.\-_]*\d+\b|"
     r"^\d+\s*(?:강|주차|일차|장|일|주|day|week)\b|^(?:\d+\s*)?(?:주차|일차)\b",
@@ -116,7 +116,7 @@ ACTIVITY_END = ("적용", "개선", "변경", "구현", "수정", "추가", "제
                 "세팅", "설정", "방지", "해결", "실습", "공유", "소개", "설치", "비교", "학습법", "정리법",
                  "제출", "정리", "참여", "회의", "발표", "구축", "선정")
 _ADNOMINAL = ("하는", "되는", "있는", "없는", "받는", "주는", "했던", "하던", "라는", "이라는")
-_QUANTITY = re.compile(r"^\d[\d.,]*\s*(?:bytes?|bits?|kb|mb|gb|tb|ms|sec|secs|min|mins|h|hours?|days?|개|명|시간|분|초|일|주|문제|장|번|회|층|차원)$",
+_QUANTITY = re.compile(r"^\d[\d.,]*(?:\s*[~\-–]\s*\d[\d.,]*)?\s*(?:bytes?|bits?|kb|mb|gb|tb|ms|sec|secs|min|mins|h|hours?|days?|개|명|시간|분|초|일|주|문제|장|번|회|층|차원)$",
                        re.I)
 _ORDINAL_LEAD = re.compile(r"^(?:first|second|third|fourth|last|next|1st|2nd|3rd|\d+th|첫|첫째|첫번째|두번째|세번째|마지막)\s", re.I)
 _VERSION = re.compile(r"^v?\d+(?:\.\d+)*[a-z]?$", re.I)
@@ -182,6 +182,8 @@ def is_stop_term(term: str, extra: frozenset[str] = frozenset()) -> bool:
         return True
     if key.startswith(LABEL_PREFIXES) or key.endswith(LABEL_SUFFIXES):
         return True
+    if len(words) >= 2 and words[0] in ("관련", "related"):
+        return True  # `관련 장비`: the things related to the section's subject, a label
     if key.endswith("정리") and _summary_not_theorem(words):
         return True
     return bool(_LABEL_NUMBERED.match(term.strip()))
@@ -294,7 +296,8 @@ def definition_problem(text: str, raw: str = "") -> str | None:
         return "number"
     if _ARITHMETIC.match(t):
         return "number"  # `80 + 70 + 15 + 10 = 175`: a worked example's sum
-    if _AMOUNT_WITH_UNIT.match(t):
+    bare = _PARENTHESISED.sub("", t).strip()  # `12GB (sharding 가능)`: an amount with a remark
+    if _AMOUNT_WITH_UNIT.match(t) or bare[:1].isdigit() and _AMOUNT_WITH_UNIT.match(bare):
         return "number"  # a quantity with its unit: `2시간`, `8문제`, `30 min`
     if _VALUE_FIRST.match(t):
         return "number"  # `decay rate = 0.9, stepsize는 …`: a value, not an explanation

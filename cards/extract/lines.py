@@ -41,6 +41,7 @@ _SEP = re.compile(
     r"|(?P<arrow>\s*(?<!<)(?:->|=>|→|⇒)\s*)"
     r"|(?P<dash>\s+(?:--?|–)\s+|\s*—\s*))"
 )
+_SHORTCODE = re.compile(r"(?<![^\s(]):[a-z][a-z0-9_+-]{1,40}:(?![^\s).,])")  # GitHub's and Obsidian's emoji
 _SEP_HINT = re.compile(r"[:：;=\-–—>→⇒]|\*\*|__")
 _SEP_RULE = {"colon": "C001", "semi": "C002", "eq": "C003", "dash": "C004", "arrow": "C005", "bold": "C006"}
 _BOLD_LEAD = re.compile(r"^(\*\*|__)(?P<term>[^*_]{1,80}?)\1\s*(?P<sep>[.:：]|\s[-–—]\s|—|->)?\s*(?P<rest>.*)$")
@@ -86,6 +87,8 @@ def split_line(ex: NoteExtractor, raw: str) -> Split | None:
         return Split(term, aliases, "bold", bold.group("rest").strip(), term_problem(term, stop))
     hard = mask(raw)
     soft = mask_markup(hard)
+    if ":" in soft:
+        soft = _SHORTCODE.sub(lambda m: "x" * len(m.group()), soft)  # `:arrow_right:` is an emoji, not a colon
     for m in _SEP.finditer(soft):
         kind = m.lastgroup
         left_raw, right = raw[: m.start()], raw[m.end():].strip()
