@@ -49,9 +49,9 @@ class Aliases:
 
     def claims(self, term: str, aliases: list[str]) -> list[str]:
         """The keys a card claims: its term's first (and the spelling variants that name the same thing:
-        `Optimizers` → `optimizer`, `역전파 알고리즘` → `역전파`), then its aliases' (a declared group is
-        one key). An alias of one letter or two lowercase ones (`A`, `xy`) is notation, not a name: it claims
-        nothing (`AI`, `증류` do)."""
+        `Optimizers` → `optimizer`, `역전파 알고리즘` → `역전파`, `The Loss Function` → `Loss Function`), then its
+        aliases' (a declared group is one key). An alias of one letter or two lowercase ones (`A`, `xy`) is
+        notation, not a name: it claims nothing (`AI`, `증류` do)."""
         out = []
         for n, name in enumerate((term, *aliases)):
             k = term_key(name)
@@ -61,9 +61,13 @@ class Aliases:
             out.append(k if g is None else f"\x00group{g}")
             if n == 0 and g is None:
                 out += [v for v in spelling_variants(k) if v not in self.group_of]
+                article = _ARTICLE.match(name)
+                if article:  # `The Loss Function` is `Loss Function`
+                    out.append(term_key(name[article.end():]))
         return list(dict.fromkeys(out))
 
 
+_ARTICLE = re.compile(r"^\s*(?:the|an?)\s+(?=\S+\s+\S)", re.I)  # before a name of two words or more
 _HEAD = re.compile(r"(?<=.{2})(?:알고리즘|기법|algorithm|algorithms)$")
 
 

@@ -90,6 +90,16 @@ def test_merge_spelling_variants_but_not_notation():
     assert [len(c.explanations) for c in merged[:2]] == [2, 2]
 
 
+def test_merge_a_name_with_and_without_its_article():
+    """`The Loss Function` and `Loss Function` are one concept; an article before a single word (`A`,
+    `The`) or a phrase that is not a name (`A Star`, a one-word name after it) merges nothing new."""
+    cards = _cards(cand("The Loss Function", "예측과 정답의 차이를 재는 함수"), cand("Loss Function", "손실 함수", 3),
+                   cand("A Star", "그래프 탐색 알고리즘", 5), cand("Star", "별", 7))
+    merged, _ = merge_cards(cards)
+    assert [c.term for c in merged] == ["The Loss Function", "A Star", "Star"]
+    assert len(merged[0].explanations) == 2
+
+
 def test_merge_is_order_stable():
     cards = _cards(cand("B"), cand("A"), cand("b", "다른 설명"))
     assert [c.term for c in merge_cards(cards)[0]] == ["B", "A"]
