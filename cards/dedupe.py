@@ -102,15 +102,79 @@ def group_cards(claims: list[list[str]]) -> list[list[int]]:
     return [groups[r] for r in sorted(groups)]
 
 
-def merge_group(members: list[tuple], aliases: Aliases) -> tuple[str, list[str], list[tuple]]:
-    """One concept from its note cards (in order): the term, the other names, the distinct explanations
-    (each with `also_in`: where else its text was found)."""
-    term = members[0][0]  # the first card's term
-    for c_term, _, _ in members:
-        pref = aliases.preferred.get(term_key(c_term))
-        if pref is not None:
-            term = pref
-            break
+_ACRONYM = re.compile(r"^[A-Z][A-Z0-9]{1,5}s?$")
+_SPELLED_OUT = re.compile(r"^[A-Za-z][\w'.]*(?:[\s-]+[\w'.]+)+$")
+
+
+def acronym_senses(term: str, aliases: list[str]) -> dict[str, str]:
+    """For a card that spells out an acronym (`Exact Match (EM)`, `EM (Expectation Maximization)`): the
+    acronym's key → which sense it is (the first letters of the spelled-out name: `exac`, `expe`)."""
+    names = [n.strip() for n in (term, *aliases)]
+    acronyms = [n for n in names if _ACRONYM.match(n)]
+    if not acronyms:
+        return {}
+    spelled = [n for n in names if not _ACRONYM.match(n) and _SPELLED_OUT.match(n)
+               and not any(w in acronyms for w in n.split())]  # `vanilla RNN` names a kind of RNN
+    if not spelled:
+        return {}
+    sense = term_key(spelled[0].split()[0])[:4]
+    return {term_key(a): sense for a in acronyms}
+
+
+def split_homonyms(group: list[int], cards: list[tuple], claims: list[list[str]]) -> list[tuple[list[int], str | None]]:
+    """A group of cards (indices into `cards`, each `(term, aliases, …)`) split where one acronym is
+    spelled out in two ways: `SSD` as Single Shot Detector and as Solid State Disk are two concepts. The
+    acronym then joins only cards of one sense; a card with the bare acronym and no spelled-out name joins
+    the sense most cards of the group spell out (the first seen on a tie). Each part comes with the term its
+    card must show instead of its first card's, or None: the part with the group's first card keeps that
+    term (and so its note in Anki); another part whose term would be the same is named by its spelled-out
+    name (`Solid State Disk`, with `SSD` as alias). Decided from the group alone, so a re-run that re-merges
+    the group decides the same."""
+    if len(group) < 2:
+        return [(group, None)]
+    senses = {i: acronym_senses(cards[i][0], cards[i][1]) for i in group}
+    seen: dict[str, dict[str, int]] = {}
+    for found in senses.values():
+        for key, sense in found.items():
+            counts = seen.setdefault(key, {})
+            counts[sense] = counts.get(sense, 0) + 1
+    clash = {key: max(counts, key=counts.__getitem__) for key, counts in seen.items() if len(counts) > 1}
+    if not clash:
+        return [(group, None)]
+    qualified = [[f"{k}\x01{senses[i].get(k, clash[k])}" if k in clash else k for k in claims[i]] for i in group]
+    parts = [[group[j] for j in sub] for sub in group_cards(qualified)]
+    main_key = term_key(cards[group[0]][0])
+    out: list[tuple[list[int], str | None]] = []
+    for part in parts:
+        rename = None
+        if group[0] not in part and term_key(cards[part[0]][0]) == main_key:
+            rename = next((n for i in part for n in (cards[i][0], *cards[i][1])
+                           if _SPELLED_OUT.match(n.strip()) and not _ACRONYM.match(n.strip())
+                           and term_key(n) != main_key), None)
+        out.append((part, rename))
+    return out
+
+
+def concepts(cards: list[tuple], claims: list[list[str]]) -> list[tuple[list[int], str | None, list[int]]]:
+    """Which cards are one concept, in first-seen order: cards sharing a claimed key (group_cards), with
+    homonymous acronyms apart (split_homonyms). Each concept comes with the term to show instead of its
+    first card's (or None) and all the cards that share keys with it (itself, or the group it was split
+    from: a later run must re-merge them together)."""
+    out = [(part, shown, group) for group in group_cards(claims)
+           for part, shown in split_homonyms(group, cards, claims)]
+    return sorted(out, key=lambda concept: concept[0][0])
+
+
+def merge_group(members: list[tuple], aliases: Aliases, term: str | None = None) -> tuple[str, list[str], list[tuple]]:
+    """One concept from its note cards (in order): the term (`term` when given, see split_homonyms), the other
+    names, the distinct explanations (each with `also_in`: where else its text was found)."""
+    if term is None:
+        term = members[0][0]  # the first card's term
+        for c_term, _, _ in members:
+            pref = aliases.preferred.get(term_key(c_term))
+            if pref is not None:
+                term = pref
+                break
     names: list[str] = []
     seen_keys = {term_key(term)}
     for c_term, c_aliases, _ in members:
@@ -158,8 +222,8 @@ def merge_cards(cards: list[Card], alias_groups: list[list[str]] | None = None) 
     aliases = Aliases(alias_groups)
     packed = [pack_card(c) for c in cards]
     merged: list[Card] = []
-    for idx in group_cards([aliases.claims(term, names) for term, names, _ in packed]):
-        term, names, expl = merge_group([packed[i] for i in idx], aliases)
+    for idx, shown, _ in concepts(packed, [aliases.claims(term, names) for term, names, _ in packed]):
+        term, names, expl = merge_group([packed[i] for i in idx], aliases, shown)
         merged.append(cards[idx[0]].model_copy(update={"term": term, "aliases": names,
                                                        "explanations": explanations_of(expl)}))
     return merged, len(cards) - len(merged)

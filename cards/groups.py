@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 
 from .claims import NoteInfo, claim_on, folders_of, reason_of, with_title
-from .dedupe import Aliases, explanations_of, group_cards, merge_group
+from .dedupe import Aliases, concepts, explanations_of, merge_group
 from .models import Card, Rejection, Source, term_key
 from .naming import anki_tag, deck_name, guid_for_term
 from .records import EXPL_CONTEXT, EXPL_LINE, EXPL_NOTE_TITLE, EXPL_PATH, EXPL_RULE, EXPL_TEXT, NoteFacts
@@ -34,20 +34,21 @@ class Finisher:
         """items: (note key, card index, note card) in order → groups in first-seen order."""
         cards = [card for _, _, card in items]
         claims = [self.aliases.claims(term, aliases) for term, aliases, _ in cards]
-        idx_groups = group_cards(claims)
+        parts = concepts(cards, claims)
 
-        def one(idx: list[int]) -> tuple:
-            term, names, expl = merge_group([cards[i] for i in idx], self.aliases)
+        def one(part: tuple[list[int], str | None, list[int]]) -> tuple:
+            idx, shown, _ = part
+            term, names, expl = merge_group([cards[i] for i in idx], self.aliases, shown)
             warns: list[tuple] = []
             card, rejection, evidence = self.finish(term, names, expl, warns)
             ident = hashlib.blake2b(repr(card).encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
             return card, rejection, ident, evidence, tuple(warns)
 
-        done = forked_map(one, idx_groups, jobs, weight=lambda idx: 3 + len(idx))  # a group's cost: ~3 cards
+        done = forked_map(one, parts, jobs, weight=lambda part: 3 + len(part[0]))  # a group's cost: ~3 cards
         out = []
-        for idx, (card, rejection, ident, evidence, warnings) in zip(idx_groups, done):
+        for (idx, _, whole), (card, rejection, ident, evidence, warnings) in zip(parts, done):
             members = tuple((key, index) for key, index, _ in (items[i] for i in idx))
-            keys = tuple(dict.fromkeys(k for i in idx for k in claims[i]))
+            keys = tuple(dict.fromkeys(k for i in whole for k in claims[i]))  # a split group's parts share them
             out.append((members, keys, card, rejection, ident, evidence, warnings))
         return out
 

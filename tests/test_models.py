@@ -100,6 +100,23 @@ def test_merge_a_name_with_and_without_its_article():
     assert len(merged[0].explanations) == 2
 
 
+def test_one_acronym_spelled_out_two_ways_is_two_cards():
+    """`SSD` the object detector and `SSD` the disk share a name, not a concept. The first card's sense
+    keeps the term `SSD` (and so its note in Anki); the other is shown by its spelled-out name; a bare `SSD`
+    joins the sense most cards spell out. Cards that only share the spelled-out name still merge."""
+    cards = _cards(cand("SSD", "한 번에 박스를 찾는 검출기", aliases=["Single Shot Detector"]),
+                   cand("SSD", "플래시 메모리 저장 장치", 3, aliases=["Solid State Disk"]),
+                   cand("Single Shot Detector", "YOLO와 비슷한 1-stage 검출기", 5),
+                   cand("SSD", "여러 scale의 feature map을 쓴다", 7),
+                   cand("Exact Match", "정답과 글자가 모두 같은 비율", 9, aliases=["EM"]),
+                   cand("Expectation Maximization", "숨은 변수를 번갈아 추정", 11, aliases=["EM"]))
+    merged, _ = merge_cards(cards)
+    assert [(c.term, len(c.explanations)) for c in merged] == [
+        ("SSD", 3), ("Solid State Disk", 1), ("Exact Match", 1), ("Expectation Maximization", 1)]
+    assert "SSD" in merged[1].aliases
+    assert len({term_key(c.term) for c in merged}) == len(merged)  # distinct terms: distinct notes in Anki
+
+
 def test_merge_is_order_stable():
     cards = _cards(cand("B"), cand("A"), cand("b", "다른 설명"))
     assert [c.term for c in merge_cards(cards)[0]] == ["B", "A"]

@@ -134,6 +134,12 @@ EDITS = [
     lambda n, i: (n.parent / f"new{i}.md").write_text(f"Pooling\n- 새 설명 {i}\n- Term{i + 1} : 또 {i}\n",
                                                       encoding="utf-8"),
     lambda n, i: n.write_bytes(b"\xff\xfe\x00broken"),
+    # one acronym, two senses: the group splits in two (dedupe.split_homonyms), and must split the same way
+    # when a later run re-merges only part of it
+    lambda n, i: n.write_text(n.read_text(encoding="utf-8") + f"- SSD (Solid State Disk) : 플래시 저장 장치 {i}\n",
+                              encoding="utf-8"),
+    lambda n, i: n.write_text(n.read_text(encoding="utf-8") + f"- SSD (Single Shot Detector) : 한 번에 찾는 "
+                              f"검출기 {i}\n- SSD : 설명 {i}\n", encoding="utf-8"),
 ]
 
 
