@@ -161,8 +161,8 @@ def back_features(back: str) -> tuple[tuple[str, float], ...]:
     images = sum(1 for ln in lines if _IMAGE.search(ln))
     if images:
         f["back_image_share"] = images / len(lines)
-    plain = [_MARKUP.sub("", ln).strip() for ln in lines]
-    if plain[0].endswith(("?", "？")) or plain[0].startswith(("?", "？")):
+    asked = _MARKUP.sub("", first).strip()
+    if asked.endswith(("?", "？")) or asked.startswith(("?", "？")):
         f["back_question"] = 1.0  # `**?Why would ppl want this?**`: what to find out, not what it is
     if _PAIR_LINE.match(first):
         f["back_first_is_pair"] = 1.0
