@@ -129,6 +129,8 @@ _LETTER = re.compile(r"[^\W\d_]")
 _WORD_CHAR = re.compile(r"[^\W_]")
 _PARENTHESISED = re.compile(r"\([^()]*\)|（[^（）]*）")
 _AMOUNT_WITH_UNIT = re.compile(r"^[\d.,~\-]+\s*[^\W\d_]{0,4}$")
+_AMOUNT = r"[\d][\d.,]*\s*[^\W\d_]{0,4}"
+_AMOUNT_CHANGE = re.compile(rf"^{_AMOUNT}(?:\s*(?:->|=>|→|⇒|~|/|vs\.?)\s*{_AMOUNT})+$", re.I)  # `36GB → 9GB`
 _SLASH = re.compile(r"\s*/\s*")
 _LINKS_ONLY = re.compile(r"!?\[\[[^\]\[]*\]\]|!?\[[^\]\[]*\]\([^()\n]*\)|\[\^[^\]\[]*\]|https?://\S+|\([a-z0-9 ,]*\)|"
                          r"\b(?:and|et al|etc)\b|[,;.\s]+", re.I)
@@ -297,8 +299,8 @@ def definition_problem(text: str, raw: str = "") -> str | None:
     if _ARITHMETIC.match(t):
         return "number"  # `80 + 70 + 15 + 10 = 175`: a worked example's sum
     bare = _PARENTHESISED.sub("", t).strip()  # `12GB (sharding 가능)`: an amount with a remark
-    if _AMOUNT_WITH_UNIT.match(t) or bare[:1].isdigit() and _AMOUNT_WITH_UNIT.match(bare):
-        return "number"  # a quantity with its unit: `2시간`, `8문제`, `30 min`
+    if _AMOUNT_WITH_UNIT.match(t) or bare[:1].isdigit() and (_AMOUNT_WITH_UNIT.match(bare) or _AMOUNT_CHANGE.match(bare)):
+        return "number"  # a quantity with its unit: `2시간`, `8문제`, `30 min`, `36GB → 9GB`
     if _VALUE_FIRST.match(t):
         return "number"  # `decay rate = 0.9, stepsize는 …`: a value, not an explanation
     body = "".join(t.split())
