@@ -120,6 +120,7 @@ _QUANTITY = re.compile(r"^\d[\d.,]*(?:\s*[~\-–]\s*\d[\d.,]*)?\s*(?:bytes?|bits
                        re.I)
 _ORDINAL_LEAD = re.compile(r"^(?:first|second|third|fourth|last|next|1st|2nd|3rd|\d+th|첫|첫째|첫번째|두번째|세번째|마지막)\s", re.I)
 _VERSION = re.compile(r"^v?\d+(?:\.\d+)*[a-z]?$", re.I)
+_ROMAN = re.compile(r"^(?:II|III|IV|VI|VII|VIII|IX|XI|XII)$")  # `- II : …` under `MHC class`: a numbered part
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
 _LATIN = re.compile(r"[A-Za-z]")
 _NUMBERISH = re.compile(r"^[\d\s.,:;%~/\-+()*x×]+$")
@@ -254,7 +255,7 @@ def term_problem(term: str, extra_stop: frozenset[str] = frozenset()) -> str | N
         return "number" if _NUMBERISH.match(t) else "no letters"
     if _URL.search(t):
         return "url"
-    if _NUMBERISH.match(t) or _VERSION.match(t) or _QUANTITY.match(t):
+    if _NUMBERISH.match(t) or _VERSION.match(t) or _QUANTITY.match(t) or _ROMAN.match(t):
         return "number"
     if t.count("$") % 2:
         return "formula"  # a cut-off piece of math
