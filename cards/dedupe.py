@@ -13,6 +13,7 @@ processes; see records.py): a note card `(term, aliases, explanations)` and its 
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 from .models import Card, Explanation, Source, term_key
 from .records import EXPL_ALSO_IN, EXPL_LINE, EXPL_PATH, EXPL_TEXT
@@ -130,8 +131,8 @@ def split_homonyms(group: list[int], cards: list[tuple], claims: list[list[str]]
     term (and so its note in Anki); another part whose term would be the same is named by its spelled-out
     name (`Solid State Disk`, with `SSD` as alias). Decided from the group alone, so a re-run that re-merges
     the group decides the same."""
-    if len(group) < 2:
-        return [(group, None)]
+    if sum(1 for i in group if cards[i][1]) < 2:
+        return [(group, None)]  # two senses need two cards that each name the acronym and its words
     senses = {i: acronym_senses(cards[i][0], cards[i][1]) for i in group}
     seen: dict[str, dict[str, int]] = {}
     for found in senses.values():
@@ -155,13 +156,110 @@ def split_homonyms(group: list[int], cards: list[tuple], claims: list[list[str]]
     return out
 
 
+def joining_cards(group: list[int], claims: list[list[str]]) -> list[int]:
+    """The cards of a group without which it would fall apart (the articulation points among the cards of
+    the graph of cards and the keys they claim), in group order. Found in one depth-first pass (Tarjan)."""
+    claimed = Counter(k for i in group for k in set(claims[i]))
+    shared = [k for k, n in claimed.items() if n > 1]  # a name of one card alone joins no card to another
+    keys = {k: len(group) + n for n, k in enumerate(shared)}
+    adj: list[list[int]] = [[keys[k] for k in dict.fromkeys(claims[i]) if k in keys] for i in group] \
+        + [[] for _ in keys]
+    for c in range(len(group)):
+        for k in adj[c]:
+            adj[k].append(c)
+    order, low, cut = [-1] * len(adj), [0] * len(adj), [False] * len(group)
+    order[0] = low[0] = 0
+    counter, root_children = 1, 0
+    stack = [(0, -1, iter(adj[0]))]
+    while stack:
+        node, parent, children = stack[-1]
+        child = next(children, None)
+        if child is None:
+            stack.pop()
+            if parent >= 0:
+                low[parent] = min(low[parent], low[node])
+                if parent < len(group) and parent != 0 and low[node] >= order[parent]:
+                    cut[parent] = True
+            continue
+        if order[child] < 0:
+            order[child] = low[child] = counter
+            counter += 1
+            if node == 0:
+                root_children += 1
+            stack.append((child, node, iter(adj[child])))
+        elif child != parent:
+            low[node] = min(low[node], order[child])
+    cut[0] = root_children > 1
+    return [group[c] for c in range(len(group)) if cut[c]]
+
+
+def _english_names(names) -> set[str]:
+    """The keys of the English names among `names`."""
+    return {k for n in names if (k := term_key(n)) and k.isascii() and k[:1].isalpha()}
+
+
+def _abbreviates(short: str, long: str) -> bool:
+    """`relu` of `rectifiedlinearunit`, `kd` of `knowledgedistillation`: the first letter, then the rest in order."""
+    if len(short) > 6 or len(short) >= len(long) or short[:1] != long[:1]:
+        return False
+    rest = iter(long[1:])
+    return all(ch in rest for ch in short[1:])
+
+
+def _disagree(first: set[str], second: set[str]) -> bool:
+    """Two sets of English names of which no two share a beginning or abbreviate one another
+    (`accuracy` / `precision`, `learning` / `training`, `dqn` / `reinforcementlearning`), where `tokenizing` /
+    `tokenization`, `resnet` / `residualnetworks` and `kd` / `knowledgedistillation` agree."""
+    return bool(first) and bool(second) and not any(
+        a[:3] == b[:3] or _abbreviates(a, b) or _abbreviates(b, a) for a in first for b in second)
+
+
+def split_bridges(group: list[int], cards: list[tuple], claims: list[list[str]]) -> list[list[int]]:
+    """A group held together by one card whose other name contradicts the rest: one note's
+    `정확도(Precision)` joins the cards of 정확도 / Accuracy with those of 정밀도 / Precision, and one
+    `DQN (Reinforcement learning)` made every card of reinforcement learning a DQN card. Where removing
+    one card leaves a part of two cards or more whose English names contradict the card's own side (the
+    cards that share its term, or else its term alone), the card keeps only the names of its own side and
+    the parts are concepts apart. A translation that agrees (`토큰화 (Tokenization)` beside `Tokenizing`),
+    an acronym and its words, or a side with no English name (`스레드` beside `Thread`) keeps the group
+    whole. Decided from the group alone, like split_homonyms."""
+    if len(group) < 3 or not any(cards[i][1] for i in group):
+        return [group]  # only a card with another name can join two names
+    joining = set(joining_cards(group, claims))
+    claimed = Counter(k for i in group for k in set(claims[i]))
+    for b in group:
+        lone = claimed[claims[b][0]] == 1  # no other card has its term among its names
+        if not cards[b][1] or not (b in joining or lone):
+            continue  # joins nothing, or its term is among the others' names
+        rest = [i for i in group if i != b]
+        parts = [[rest[j] for j in sub] for sub in group_cards([claims[i] for i in rest])] if b in joining \
+            else [rest]
+        home = next((part for part in parts if claims[b][0] in {k for i in part for k in claims[i]}), None)
+        others = [part for part in parts if part is not home and len(part) >= 2]
+        if not others:
+            continue
+        term = cards[b][0]
+        own = _english_names(n for i in home for n in (cards[i][0], *cards[i][1])) if home \
+            else _english_names([term, _ARTICLE.sub("", term)])  # `The Loss Function` is `Loss Function`
+        if not any(_disagree(own, _english_names(n for i in part for n in (cards[i][0], *cards[i][1])))
+                   for part in others):
+            continue
+        foreign = {k for part in others for i in part for k in claims[i]}
+        cut = [[k for k in claims[i] if k not in foreign] if i == b else claims[i] for i in group]
+        return [piece for sub in group_cards(cut)
+                for piece in split_bridges([group[j] for j in sub], cards, claims)]
+    return [group]
+
+
 def concepts(cards: list[tuple], claims: list[list[str]]) -> list[tuple[list[int], str | None, list[int]]]:
-    """Which cards are one concept, in first-seen order: cards sharing a claimed key (group_cards), with
-    homonymous acronyms apart (split_homonyms). Each concept comes with the term to show instead of its
-    first card's (or None) and all the cards that share keys with it (itself, or the group it was split
-    from: a later run must re-merge them together)."""
+    """Which cards are one concept, in first-seen order: cards sharing a claimed key (group_cards), apart
+    where one card's contradicting name bridges two concepts (split_bridges) or one acronym is spelled out
+    two ways (split_homonyms). Each concept comes with the term to show instead of its first card's (or
+    None) and all the cards that share keys with it (itself, or the group it was split from: a later run
+    must re-merge them together)."""
     out = [(part, shown, group) for group in group_cards(claims)
-           for part, shown in split_homonyms(group, cards, claims)]
+           for piece in split_bridges(group, cards, claims)
+           for part, shown in split_homonyms(piece, cards, claims)]
     return sorted(out, key=lambda concept: concept[0][0])
 
 

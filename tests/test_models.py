@@ -117,6 +117,42 @@ def test_one_acronym_spelled_out_two_ways_is_two_cards():
     assert len({term_key(c.term) for c in merged}) == len(merged)  # distinct terms: distinct notes in Anki
 
 
+def test_one_card_whose_other_name_contradicts_both_sides_does_not_join_them():
+    """One note's `정확도 (Precision)` would join Accuracy's cards with Precision's; a lone
+    `DQN (Reinforcement learning)` would make every reinforcement-learning card a DQN card. Names that
+    agree still join: a translation, an acronym and its words, a name with its article."""
+    cards = _cards(cand("정확도", "전체 중 맞춘 비율", aliases=["Accuracy"]), cand("Accuracy", "correct / total", 3),
+                   cand("정밀도", "양성 예측 중 진짜 양성", 5, aliases=["Precision"]),
+                   cand("Precision", "TP / (TP + FP)", 7),
+                   cand("정확도", "정답과 값들의 거리", 9, aliases=["Precision"]),  # the bridge
+                   cand("DQN", "Q-learning을 신경망으로", 11, aliases=["Reinforcement learning"]),
+                   cand("Reinforcement learning", "보상을 최대화하는 행동을 배운다", 13),
+                   cand("reinforcement learning", "learning from rewards", 15),
+                   cand("Knowledge distillation", "큰 모델로 작은 모델을 가르침", 17, aliases=["KD"]),
+                   cand("KD", "teacher의 soft label", 19), cand("KD", "distillation loss", 21),
+                   cand("토큰화", "문장을 토큰으로 나눔", 23, aliases=["Tokenizing"]), cand("토큰화", "토큰 단위로", 25),
+                   cand("Tokenization", "splitting text", 27, aliases=["토큰화"]), cand("Tokenization", "into tokens", 29),
+                   cand("The Loss Function", "예측과 정답의 차이", 31), cand("Loss Function", "손실", 33),
+                   cand("loss function", "what we minimise", 35))
+    merged, _ = merge_cards(cards)
+    terms = {c.term: len(c.explanations) for c in merged}
+    assert terms["정확도"] == 3 and terms["정밀도"] == 2  # the bridge stays with 정확도, its term
+    assert terms["DQN"] == 1 and terms["Reinforcement learning"] == 2
+    assert terms["Knowledge distillation"] == 3 and terms["토큰화"] == 4 and terms["The Loss Function"] == 3
+
+
+def test_joining_cards_are_the_cards_without_which_a_group_falls_apart():
+    """Checked against removing each card in turn, on random groups."""
+    import random
+    from cards.dedupe import group_cards, joining_cards
+    rng = random.Random(7)
+    for _ in range(300):
+        claims = [rng.sample("abcdefg", rng.randint(1, 3)) for _ in range(rng.randint(3, 9))]
+        for group in group_cards(claims):
+            slow = [b for b in group if len(group_cards([claims[i] for i in group if i != b])) > 1]
+            assert joining_cards(group, claims) == slow, (group, claims)
+
+
 def test_merge_is_order_stable():
     cards = _cards(cand("B"), cand("A"), cand("b", "다른 설명"))
     assert [c.term for c in merge_cards(cards)[0]] == ["B", "A"]

@@ -118,15 +118,19 @@ def test_cache_is_never_stale(tmp_path):
     assert dump(third) == dump(build([v], load_rules(rules), cache_dir=None))
 
 
+def _text(note: Path) -> str:
+    return note.read_bytes().decode("utf-8", "replace")  # an earlier edit may have left it broken
+
+
 # Edits that move cards between merged groups: a new explanation of a shared term, an alias
 # that joins two concepts, a term removed from the one note that had it, notes added,
 # deleted and renamed, front matter tags changed (they shape topics and tags).
 EDITS = [
-    lambda n, i: n.write_text(n.read_text(encoding="utf-8") + f"- Adam : 설명 {i}\n", encoding="utf-8"),
-    lambda n, i: n.write_text(n.read_text(encoding="utf-8") + f"- Term{i} (Pooling) : 합치기 {i}\n",
+    lambda n, i: n.write_text(_text(n) + f"- Adam : 설명 {i}\n", encoding="utf-8"),
+    lambda n, i: n.write_text(_text(n) + f"- Term{i} (Pooling) : 합치기 {i}\n",
                               encoding="utf-8"),
-    lambda n, i: n.write_text(n.read_text(encoding="utf-8").replace("- Adam", "- Nadam"), encoding="utf-8"),
-    lambda n, i: n.write_text(n.read_text(encoding="utf-8").replace("tags: [", "tags: [optimization, "),
+    lambda n, i: n.write_text(_text(n).replace("- Adam", "- Nadam"), encoding="utf-8"),
+    lambda n, i: n.write_text(_text(n).replace("tags: [", "tags: [optimization, "),
                               encoding="utf-8"),
     lambda n, i: n.write_text(f"## Regularization\n- Dropout : 뉴런 끄기 {i}\n- Adam = 아담\n", encoding="utf-8"),
     lambda n, i: n.unlink(),
@@ -136,10 +140,15 @@ EDITS = [
     lambda n, i: n.write_bytes(b"\xff\xfe\x00broken"),
     # one acronym, two senses: the group splits in two (dedupe.split_homonyms), and must split the same way
     # when a later run re-merges only part of it
-    lambda n, i: n.write_text(n.read_text(encoding="utf-8") + f"- SSD (Solid State Disk) : 플래시 저장 장치 {i}\n",
+    lambda n, i: n.write_text(_text(n) + f"- SSD (Solid State Disk) : 플래시 저장 장치 {i}\n",
                               encoding="utf-8"),
-    lambda n, i: n.write_text(n.read_text(encoding="utf-8") + f"- SSD (Single Shot Detector) : 한 번에 찾는 "
+    lambda n, i: n.write_text(_text(n) + f"- SSD (Single Shot Detector) : 한 번에 찾는 "
                               f"검출기 {i}\n- SSD : 설명 {i}\n", encoding="utf-8"),
+    # one card's contradicting alias between two concepts (dedupe.split_bridges), made and unmade
+    lambda n, i: n.write_text(_text(n) + f"- Accuracy : 전체 중 맞춘 비율 {i}\n- Precision : "
+                              f"양성 예측 중 맞은 비율 {i}\n", encoding="utf-8"),
+    lambda n, i: n.write_text(_text(n) + f"- 정확도 (Precision) : 정답과 값들의 거리 {i}\n",
+                              encoding="utf-8"),
 ]
 
 
