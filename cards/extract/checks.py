@@ -127,6 +127,7 @@ _NUMBERISH = re.compile(r"^[\d\s.,:;%~/\-+()*x×]+$")
 _URL = re.compile(r"(?:https?|ftp)://|www\.", re.I)
 _SYMBOLS = re.compile(r"[^\w\s&+#.-]")
 _LETTER = re.compile(r"[^\W\d_]")
+_LETTER_RUN = re.compile(r"[^\W\d_]+")
 _WORD_CHAR = re.compile(r"[^\W_]")
 _PARENTHESISED = re.compile(r"\([^()]*\)|（[^（）]*）")
 _AMOUNT_WITH_UNIT = re.compile(r"^[\d.,~\-]+\s*[^\W\d_]{0,4}$")
@@ -299,13 +300,15 @@ def definition_problem(text: str, raw: str = "") -> str | None:
         return "number"
     if _ARITHMETIC.match(t):
         return "number"  # `80 + 70 + 15 + 10 = 175`: a worked example's sum
-    bare = _PARENTHESISED.sub("", t).strip()  # `12GB (sharding 가능)`: an amount with a remark
-    if _AMOUNT_WITH_UNIT.match(t) or bare[:1].isdigit() and (_AMOUNT_WITH_UNIT.match(bare) or _AMOUNT_CHANGE.match(bare)):
-        return "number"  # a quantity with its unit: `2시간`, `8문제`, `30 min`, `36GB → 9GB`
+    if _AMOUNT_WITH_UNIT.match(t):
+        return "number"  # a quantity with its unit: `2시간`, `8문제`, `30 min`
+    if t[:1].isdigit() or t[:1] in "(（":  # (only then can it start with a number once remarks are left out)
+        bare = _PARENTHESISED.sub("", t).strip()
+        if bare[:1].isdigit() and (_AMOUNT_WITH_UNIT.match(bare) or _AMOUNT_CHANGE.match(bare)):
+            return "number"  # an amount with a remark, or changing: `12GB (sharding 가능)`, `36GB → 9GB`
     if _VALUE_FIRST.match(t):
         return "number"  # `decay rate = 0.9, stepsize는 …`: a value, not an explanation
-    body = "".join(t.split())
-    if "$" not in t and "\\" not in t and len(_LETTER.findall(body)) * 5 < len(body):
+    if "$" not in t and "\\" not in t and _few_letters(t):
         return "number"  # `0.7310 -> 0.7294 (T=20)`: scores and measurements, hardly a word among them
     for sep in (_SLASH, _COMMA):
         if sep is _COMMA and (_CJK.search(t) or t.endswith((".", "。", "다")) or "{" in t or "(" in t):
@@ -315,6 +318,18 @@ def definition_problem(text: str, raw: str = "") -> str | None:
             if len(parts) >= 3 and all(len(p.split()) <= 2 and len(p) <= 24 for p in parts):
                 return "only names"  # `AWS, GCP, Azure 등`, `메타러닝 / 전이학습 / 연속학습`
     return None
+
+
+def _few_letters(text: str) -> bool:
+    """Fewer than a fifth of the characters of `text` (spaces aside) are letters. Counted only until that
+    is settled: most backs are prose, and this runs on every one."""
+    body = "".join(text.split())
+    need, seen = (len(body) + 4) // 5, 0
+    for run in _LETTER_RUN.finditer(body):
+        seen += run.end() - run.start()
+        if seen >= need:
+            return False
+    return seen < need
 
 
 def is_technical_term(term: str) -> bool:
