@@ -109,23 +109,19 @@ def _assemble(keys: list[str], metas: dict[str, tuple], fetch, rules: RuleSet, r
     if removed:
         dirty.update(gi for gi, g in enumerate(prev_groups) if any(key in removed for key, _ in g[GROUP_MEMBERS]))
     new_notes = fetch(added)
-    if added and prev_groups:
-        owner = {c: gi for gi, g in enumerate(prev_groups) for c in g[GROUP_CLAIMS]}
-        for k in added:
-            for term, aliases, _ in new_notes[k].cards:
-                dirty.update(owner[x] for x in fin.aliases.claims(term, aliases) if x in owner)
-    if dirty:  # the parts of a group split apart (dedupe.split_homonyms) share keys: re-merged together
-        by_key: dict[str, list[int]] = {}
+    by_key: dict[str, list[int]] = {}  # claimed key → the groups that claim it
+    if prev_groups and (added or removed):
         for gi, g in enumerate(prev_groups):
             for c in g[GROUP_CLAIMS]:
                 by_key.setdefault(c, []).append(gi)
-        todo = list(dirty)
-        while todo:
-            for c in prev_groups[todo.pop()][GROUP_CLAIMS]:
-                for other in by_key[c]:
-                    if other not in dirty:
-                        dirty.add(other)
-                        todo.append(other)
+    for k in added:
+        for term, aliases, _ in new_notes[k].cards:
+            for x in fin.aliases.claims(term, aliases):
+                dirty.update(by_key.get(x, ()))
+    # The parts of a group split apart (dedupe.concepts) all claim the group's keys: re-merged together.
+    for gi in list(dirty):
+        for c in prev_groups[gi][GROUP_CLAIMS]:
+            dirty.update(by_key[c])
     members = [(pos[key], ci, key) for gi in dirty for key, ci in prev_groups[gi][GROUP_MEMBERS] if key not in removed]
     members += [(pos[k], ci, k) for k in added for ci in range(len(new_notes[k].cards))]
     members.sort()

@@ -167,6 +167,22 @@ def test_incremental_runs_equal_runs_from_scratch(tmp_path, seed, rules):
         assert dump(build([v], rs, jobs=1, cache_dir=cache)) == dump(build([v], rs, jobs=1, cache_dir=None)), i
 
 
+def test_a_split_group_is_merged_again_as_a_whole_when_a_note_goes(tmp_path):
+    """The two senses of `SSD` are two concepts that claim the same keys; deleting the note of the first
+    renames the other (it now keeps the term `SSD`), which a run that re-merged only the part of the
+    deleted note would miss."""
+    v, cache, rs = tmp_path / "vault", tmp_path / "cache", load_rules(None)
+    v.mkdir()
+    (v / "a.md").write_text("- SSD (Single Shot Detector) : 한 번에 박스를 찾는 검출기\n", encoding="utf-8")
+    (v / "b.md").write_text("- SSD (Solid State Disk) : 플래시 메모리 저장 장치\n", encoding="utf-8")
+    (v / "c.md").write_text("- SSD (Solid State Disk) : 하드디스크보다 빠른 저장 장치\n", encoding="utf-8")
+    assert {c.term for c in build([v], rs, jobs=1, cache_dir=cache).cards} == {"SSD", "Solid State Disk"}
+    (v / "a.md").unlink()
+    again = build([v], rs, jobs=1, cache_dir=cache)
+    assert [c.term for c in again.cards] == ["SSD"]
+    assert dump(again) == dump(build([v], rs, jobs=1, cache_dir=None))
+
+
 def test_corrupt_cache_is_ignored(tmp_path):
     v, rs, cache = vault(tmp_path), load_rules(REPO / "rules"), tmp_path / "cache"
     expected = dump(build([v], rs, cache_dir=cache))
