@@ -114,7 +114,7 @@ def acronym_senses(term: str, aliases: list[str]) -> dict[str, str]:
     acronyms = [n for n in names if _ACRONYM.match(n)]
     if not acronyms:
         return {}
-    spelled = [n for n in names if not _ACRONYM.match(n) and _SPELLED_OUT.match(n)
+    spelled = [n for n in names if _SPELLED_OUT.match(n)  # (two words or more: never an acronym)
                and not any(w in acronyms for w in n.split())]  # `vanilla RNN` names a kind of RNN
     if not spelled:
         return {}
@@ -149,9 +149,8 @@ def split_homonyms(group: list[int], cards: list[tuple], claims: list[list[str]]
     for part in parts:
         rename = None
         if group[0] not in part and term_key(cards[part[0]][0]) == main_key:
-            rename = next((n for i in part for n in (cards[i][0], *cards[i][1])
-                           if _SPELLED_OUT.match(n.strip()) and not _ACRONYM.match(n.strip())
-                           and term_key(n) != main_key), None)
+            rename = next((n for n in _names(cards, part)
+                           if _SPELLED_OUT.match(n.strip()) and term_key(n) != main_key), None)
         out.append((part, rename))
     return out
 
@@ -191,6 +190,11 @@ def joining_cards(group: list[int], claims: list[list[str]]) -> list[int]:
             low[node] = min(low[node], order[child])
     cut[0] = root_children > 1
     return [group[c] for c in range(len(group)) if cut[c]]
+
+
+def _names(cards: list[tuple], members: list[int]):
+    """Every name of the cards `members`: each one's term, then its aliases."""
+    return (n for i in members for n in (cards[i][0], *cards[i][1]))
 
 
 def _english_names(names) -> set[str]:
@@ -239,10 +243,9 @@ def split_bridges(group: list[int], cards: list[tuple], claims: list[list[str]])
         if not others:
             continue
         term = cards[b][0]
-        own = _english_names(n for i in home for n in (cards[i][0], *cards[i][1])) if home \
+        own = _english_names(_names(cards, home)) if home \
             else _english_names([term, _ARTICLE.sub("", term)])  # `The Loss Function` is `Loss Function`
-        if not any(_disagree(own, _english_names(n for i in part for n in (cards[i][0], *cards[i][1])))
-                   for part in others):
+        if not any(_disagree(own, _english_names(_names(cards, part))) for part in others):
             continue
         foreign = {k for part in others for i in part for k in claims[i]}
         cut = [[k for k in claims[i] if k not in foreign] if i == b else claims[i] for i in group]
