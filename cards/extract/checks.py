@@ -118,6 +118,16 @@ ACTIVITY_END = ("적용", "개선", "변경", "구현", "수정", "추가", "제
 _ADNOMINAL = ("하는", "되는", "있는", "없는", "받는", "주는", "했던", "하던", "라는", "이라는")
 _QUANTITY = re.compile(r"^\d[\d.,]*(?:\s*[~\-–]\s*\d[\d.,]*)?\s*(?:bytes?|bits?|kb|mb|gb|tb|ms|sec|secs|min|mins|h|hours?|days?|개|명|시간|분|초|일|주|문제|장|번|회|층|차원)$",
                        re.I)
+# A first word that judges or counts what follows (`Some chemistry terminology`, `Important PAMPs`, `다양한 RDBMS`)
+# heads a section about several things, not the name of one; so does an aspect word with a preposition
+# (`Problem with multiple nodes`, `Advantages of caching`): the card is the thing it is about.
+_VAGUE_LEAD = re.compile(r"^(?:some|more|less|other|others|important|additional|current|various|several|many|few|further|"
+                         r"useful|interesting|different|possible|recent|misc\.?|miscellaneous)\s|"
+                         r"^(?:다양한|여러|여러가지|몇가지|몇\s가지|기타|주요|중요한|새로운|다른|그\s?외|그\s밖의)\s", re.I)
+_ASPECT_OF = re.compile(r"^(?:problems?|issues?|advantages?|disadvantages?|benefits?|drawbacks?|limitations?|types?|kinds?|"
+                        r"examples?|importance|role|uses?|applications?|properties|characteristics|features|components|"
+                        r"steps|challenges?|pros|cons|goals?|purpose|motivation|ideas?|summary|overview|history|"
+                        r"comparison|list|variants?|categories)\s+(?:of|with|for|in|about|to|on)\s", re.I)
 _ORDINAL_LEAD = re.compile(r"^(?:first|second|third|fourth|last|next|1st|2nd|3rd|\d+th|첫|첫째|첫번째|두번째|세번째|마지막)\s", re.I)
 _VERSION = re.compile(r"^v?\d+(?:\.\d+)*[a-z]?$", re.I)
 _ROMAN = re.compile(r"^(?:II|III|IV|VI|VII|VIII|IX|XI|XII)$")  # `- II : …` under `MHC class`: a numbered part
@@ -179,6 +189,8 @@ def is_stop_term(term: str, extra: frozenset[str] = frozenset()) -> bool:
     if key in STOP_TERMS or key in extra:
         return True
     if _LABEL_LEAD.match(term.strip()) or _ORDINAL_LEAD.match(term.strip()):
+        return True
+    if _VAGUE_LEAD.match(term.strip()) or _ASPECT_OF.match(term.strip()):
         return True
     words = term.split()
     if len(words) >= 2 and is_hangul_word(words[-1]) and words[-1].endswith(ACTIVITY_END) \
