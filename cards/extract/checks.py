@@ -30,7 +30,8 @@ REJECTION_REASONS = {
     "question": "the left side is a question",
     "too long": "the term is longer than a short noun phrase allows",
     "list": "the left side is a list of several things",
-    "number": "the left side is a number, time, date or ratio",
+    "number": "the left side is a number, time, date or ratio, or the back only a value: an amount, a score, "
+              "a complexity (`O(n)`)",
     "url": "a URL is not a term",
     "in code": "the term is inline code",
     "no letters": "the term has no letters",
@@ -148,6 +149,7 @@ _LINKS_ONLY = re.compile(r"!?\[\[[^\]\[]*\]\]|!?\[[^\]\[]*\]\([^()\n]*\)|\[\^[^\
                          r"\b(?:and|et al|etc)\b|[,;.\s]+", re.I)
 _ARITHMETIC = re.compile(r"^\(?[-+]?\d[\d.,]*\)?(?:\s*[-+*/×÷^=]\s*\(?[-+]?\d[\d.,]*\)?)+$")
 _VALUE_FIRST = re.compile(r"^[-+]?\d+(?:[.,]\d+)?%?(?:,|\s*$|\s*(?:~|-|to|이상|이하|정도)\s)")
+_COMPLEXITY = re.compile(r"^(?:[OΘΩoθω]|Theta|Omega)\s*\((?:[^()]|\([^()]*\))*\)(?:\s+[^\s.]+){0,3}\.?$")
 _COMPARISON = re.compile(r"\s(?:<|>|<=|>=)\s|[≤≥]")
 _CJK = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 _COMMA = re.compile(r"\s*[,，、]\s*")
@@ -319,7 +321,9 @@ def definition_problem(text: str, raw: str = "") -> str | None:
         if bare[:1].isdigit() and (_AMOUNT_WITH_UNIT.match(bare) or _AMOUNT_CHANGE.match(bare)):
             return "number"  # an amount with a remark, or changing: `12GB (sharding 가능)`, `36GB → 9GB`
     if _VALUE_FIRST.match(t):
-        return "number"  # `decay rate = 0.9, stepsize는 …`: a value, not an explanation
+        return "number"
+    if _COMPLEXITY.match(t):
+        return "number"  # `Insertion : O(1)`, `Space: O(n) for pointers`: a row of a complexity table  # `decay rate = 0.9, stepsize는 …`: a value, not an explanation
     if "$" not in t and "\\" not in t and _few_letters(t):
         return "number"  # `0.7310 -> 0.7294 (T=20)`: scores and measurements, hardly a word among them
     for sep in (_SLASH, _COMMA):
