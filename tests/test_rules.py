@@ -325,3 +325,13 @@ def test_min_confidence_holds_back_and_one_option_brings_in(tmp_path):
     assert r.exit_code == 2 and "min_confidence" in r.stderr
     from cards.extract.confidence import DEFAULT_MIN_CONFIDENCE
     assert f"else {DEFAULT_MIN_CONFIDENCE})" in " ".join(run(main, ["extract", "--help"]).output.split())
+
+
+def test_a_chinese_clause_is_not_read_as_one_name():
+    """Chinese and Japanese write no spaces between words: a clause must not look like a one-word back
+    (`back_one_name` weighs hard against a card), while a bare name still does."""
+    from cards.extract.confidence import back_features
+    clause = dict(back_features("不能被检查；只在项目结束时用于最终评估运行"))
+    assert "back_one_name" not in clause
+    assert "back_one_name" in dict(back_features("ResNet"))
+    assert "back_names_only" not in dict(back_features("用于研究数据和训练模型\n不能用于训练，只能用于评估"))

@@ -137,6 +137,12 @@ def term_features(term: str) -> tuple[tuple[str, float], ...]:
     return tuple(sorted(f.items()))
 
 
+def _word_count(text: str) -> int:
+    """Words in `text`; Chinese and Japanese write none of the spaces between them, so a run of their
+    characters counts as a word for every two (`不能被检查` is a clause, not one name)."""
+    return len(text.split()) + len(_CJK.findall(text)) // 2
+
+
 @lru_cache(maxsize=32768)
 def back_features(back: str) -> tuple[tuple[str, float], ...]:
     """What the back says: does it define, is it a log entry, a list of links or names, an image."""
@@ -166,10 +172,10 @@ def back_features(back: str) -> tuple[tuple[str, float], ...]:
         f["back_question"] = 1.0  # `**?Why would ppl want this?**`: what to find out, not what it is
     if _PAIR_LINE.match(first):
         f["back_first_is_pair"] = 1.0
-    short = sum(1 for ln in lines if len(ln.split()) <= 3 and not _HANGUL.search(ln))
+    short = sum(1 for ln in lines if _word_count(ln) <= 3 and not _HANGUL.search(ln))
     if len(lines) >= 2 and short == len(lines):
         f["back_names_only"] = 1.0
-    phrases = sum(1 for ln in lines if len(ln.split()) <= 4 and not ln.rstrip().endswith((".", "다", ":", "?")))
+    phrases = sum(1 for ln in lines if _word_count(ln) <= 4 and not ln.rstrip().endswith((".", "。", "다", ":", "?")))
     if len(lines) >= 3:
         f["back_phrase_share"] = phrases / len(lines)  # a list of names or headings rather than sentences
     letters = len(_NON_WORD.sub("", back))
@@ -182,9 +188,9 @@ def back_features(back: str) -> tuple[tuple[str, float], ...]:
         f["back_starts_clause"] = 1.0  # `Trick: if GPU memory runs out, use …`, `Solution: rebalancing …`
     if len(lines) == 1 and first.count(",") >= 3 and not f.get("back_defines"):
         f["back_comma_list"] = 1.0
-    words = first.split()
-    if len(lines) == 1 and (len(words) == 1 or len(words) == 2 and not _HANGUL.search(first)) \
-            and not first.endswith((".", "다")):
+    words = _word_count(first)
+    if len(lines) == 1 and (words == 1 or words == 2 and not _HANGUL.search(first)) \
+            and not first.endswith((".", "。", "다")):
         f["back_one_name"] = 1.0
     if "$" in back or "\\" in back:
         f["back_math"] = 1.0
