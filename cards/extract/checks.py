@@ -120,11 +120,13 @@ _ADNOMINAL = ("하는", "되는", "있는", "없는", "받는", "주는", "했�
 _QUANTITY = re.compile(r"^\d[\d.,]*(?:\s*[~\-–]\s*\d[\d.,]*)?\s*(?:bytes?|bits?|kb|mb|gb|tb|ms|sec|secs|min|mins|h|hours?|days?|개|명|시간|분|초|일|주|문제|장|번|회|층|차원)$",
                        re.I)
 # A first word that judges or counts what follows (`Some chemistry terminology`, `Important PAMPs`, `다양한 RDBMS`)
-# heads a section about several things, not the name of one; so does an aspect word with a preposition
-# (`Problem with multiple nodes`, `Advantages of caching`): the card is the thing it is about.
+# heads a section about several things, not the name of one; one that grades it (`非常稀疏` "very sparse") makes a
+# description, not a name. So does an aspect word with a preposition (`Problem with multiple nodes`, `Advantages
+# of caching`): the card is the thing it is about.
 _VAGUE_LEAD = re.compile(r"^(?:some|more|less|other|others|important|additional|current|various|several|many|few|further|"
-                         r"useful|interesting|different|possible|recent|misc\.?|miscellaneous)\s|"
-                         r"^(?:다양한|여러|여러가지|몇가지|몇\s가지|기타|주요|중요한|새로운|다른|그\s?외|그\s밖의)\s", re.I)
+                         r"useful|interesting|different|possible|recent|misc\.?|miscellaneous|very|highly)\s|"
+                         r"^(?:다양한|여러|여러가지|몇가지|몇\s가지|기타|주요|중요한|새로운|다른|그\s?외|그\s밖의|매우|아주)\s|"
+                         r"^(?:非常|很|一些|其他)", re.I)
 _ASPECT_OF = re.compile(r"^(?:problems?|issues?|advantages?|disadvantages?|benefits?|drawbacks?|limitations?|types?|kinds?|"
                         r"examples?|importance|role|uses?|applications?|properties|characteristics|features|components|"
                         r"steps|challenges?|pros|cons|goals?|purpose|motivation|ideas?|summary|overview|history|"
