@@ -147,7 +147,7 @@ _AMOUNT_WITH_UNIT = re.compile(r"^[\d.,~\-]+\s*[^\W\d_]{0,4}$")
 _AMOUNT = r"[\d][\d.,]*\s*[^\W\d_]{0,4}"
 _AMOUNT_CHANGE = re.compile(rf"^{_AMOUNT}(?:\s*(?:->|=>|→|⇒|~|/|vs\.?)\s*{_AMOUNT})+$", re.I)  # `36GB → 9GB`
 _SLASH = re.compile(r"\s*/\s*")
-_LINKS_ONLY = re.compile(r"!?\[\[[^\]\[]*\]\]|!?\[[^\]\[]*\]\([^()\n]*\)|\[\^[^\]\[]*\]|https?://\S+|\([a-z0-9 ,]*\)|"
+_LINKS_ONLY = re.compile(r"!?\[\[[^\]\[]*\]\]|!?\[[^\]\[]*\]\([^()\n]*\)|\[\^[^\]\[]*\]|https?://\S+|\([A-Za-z0-9 ,\-]*\)|"
                          r"\b(?:and|et al|etc)\b|[,;.\s]+", re.I)
 _ARITHMETIC = re.compile(r"^\(?[-+]?\d[\d.,]*\)?(?:\s*[-+*/×÷^=]\s*\(?[-+]?\d[\d.,]*\)?)+$")
 _VALUE_FIRST = re.compile(r"^[-+]?\d+(?:[.,]\d+)?%?(?:,|\s*$|\s*(?:~|-|to|이상|이하|정도)\s)")
