@@ -101,6 +101,9 @@ def split_line(ex: NoteExtractor, raw: str) -> Split | None:
                 continue  # 9:30, 1:1
             if after == "=" or raw[m.end() - 1: m.end() + 2].startswith(("//",)):
                 continue
+            if m.end() - m.start() == 1 and before.isalnum() and after.isalnum() \
+                    and (":" in (right.split() or [""])[0] or ":" in (left_raw.split() or [""])[-1]):
+                continue  # `peptide:MHC:TCR complexes`: a chain of names bound by colons, not a separator
         code = False
         if "\x01" in hard[: m.start()]:
             named = _CODE_TERM.fullmatch(NUMBERING.sub("", left_raw.strip()).strip("*_ "))
