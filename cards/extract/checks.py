@@ -46,6 +46,8 @@ REJECTION_REASONS = {
     "topic stop-term": "a topic's rule file lists this term under stop_terms",
     "pattern off": "a topic's rule file switches this pattern off",
     "regex timeout": "a rule file's regex took too long on this line",
+    "field": "the same name heads a part of several sections about different subjects (`Pipeline` under each "
+             "model, `Phase` under each paper): a field of each, not a concept",
     "example": "an item listed under examples or uses of something else (`활용 방안`, `Use cases`, `예시`)",
     "unsure": "held back: the evidence (shown in the detail) makes the candidate less sure than `min_confidence`; "
               "`--min-confidence 0` brings it in",

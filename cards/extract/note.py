@@ -19,6 +19,7 @@ from .confidence import DEFAULT_MIN_CONFIDENCE
 from .terms import parse_term
 from .text import HTML_COMMENT, clean_inline, within_budget, without_scaffold
 
+FIELD_REPEATS = 3  # sections about different subjects that a field name must head a part of
 MENTION_WINDOW = 200  # blocks around a candidate in which a long note's mentions of its term are counted
 _EXAMPLE_LABELS = {term_key(w) for w in [
     "예", "예시", "예제", "사례", "적용 사례", "활용", "활용 방안", "활용 분야", "활용 예", "활용 예시", "사용 분야", "사용 예",
@@ -78,6 +79,36 @@ class NoteExtractor:
                 tables.table(self, i)
         for up in self.s.extra:
             lines.user_pattern(self, up)
+        self.drop_fields()
+
+    def drop_fields(self) -> None:
+        """A name that heads a part of each of several sibling sections (`Pipeline` under R-CNN, SPPNet and
+        Fast R-CNN; `단위`, `기준`, `Phase` under each paper) is a field of each subject, not a concept:
+        rejected wherever it occurs. A concept explained again (`TF-IDF` in a section named after it) is not."""
+        by_key: dict[str, list[Candidate]] = {}
+        for c in self.cands:
+            by_key.setdefault(term_key(c.term), []).append(c)
+        fields = set()
+        for key, cs in by_key.items():
+            if len(cs) < FIELD_REPEATS or len(key) < 2:
+                continue
+            depths = {len(c.context) for c in cs}
+            parents = {c.context[-1] if c.context else "" for c in cs}
+            if len(depths) == 1 and len(parents) >= FIELD_REPEATS and "" not in parents \
+                    and not any(key in term_key(part) for c in cs for part in c.context):
+                fields.add(key)
+        if not fields:
+            return
+        kept = []
+        for c in self.cands:
+            if term_key(c.term) in fields:
+                self.rejs.append(Rejection(term=c.term[:120], definition=c.definition[:300], reason="field",
+                                           rule=c.rule, source=c.source,
+                                           detail=f"the same name heads a part of {len(by_key[term_key(c.term)])} "
+                                                  "sections about different subjects"))
+            else:
+                kept.append(c)
+        self.cands = kept
 
     # -- what a block is ------------------------------------------------------------------
     def split(self, i: int) -> lines.Split | None:
