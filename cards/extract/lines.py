@@ -104,6 +104,9 @@ def split_line(ex: NoteExtractor, raw: str) -> Split | None:
             if m.end() - m.start() == 1 and before.isalnum() and after.isalnum() \
                     and (":" in (right.split() or [""])[0] or ":" in (left_raw.split() or [""])[-1]):
                 continue  # `peptide:MHC:TCR complexes`: a chain of names bound by colons, not a separator
+        for mark in ("**", "__"):
+            if right.startswith(mark) and left_raw.count(mark) % 2:
+                right = right[len(mark):].strip()  # `**GPU 0:** 28GB`: the colon sits inside the bold term
         code = False
         if "\x01" in hard[: m.start()]:
             named = _CODE_TERM.fullmatch(NUMBERING.sub("", left_raw.strip()).strip("*_ "))
