@@ -33,6 +33,8 @@ PATTERNS = [
 ]
 
 MAX_FOLLOW_LINES = 40
+# How a sentence (not a title) ends: `…표현하는 것`, `…가능하다.`, `… is a list of numbers.`
+_SENTENCE_END = re.compile(r"(?:다|것|음|함|됨|임|[a-z]{2}\.)[.!]?\s*$")
 MAX_SECTION_LINES = 40
 # A heading's left side that only labels what its right side names: `Stage 2 : Fine-tuning`, `New Task: X`.
 _LABEL_HEAD = re.compile(r"^(?:(?:stage|step|part|phase|task|new task|chapter|lecture|lesson|week|day|method|"
@@ -69,6 +71,8 @@ def heading(ex: NoteExtractor, i: int) -> None:
         term, aliases = parse_term(text)
     if not region and not lead:
         region = label_subsection(ex, i)
+    if not region and not lead:
+        lead, region = sentence_subheading(ex, i)
     if not region and not lead:
         return
     rule = "B101" if region and ex.b[region[0]].kind == "item" and not lead else "B104"
@@ -120,6 +124,21 @@ def label_subsection(ex: NoteExtractor, i: int) -> list[int]:
         return []
     ex.consumed.add(j)  # the sub-heading is part of this card now, not a card of its own
     return section(ex, j)
+
+
+def sentence_subheading(ex: NoteExtractor, i: int) -> tuple[list[str], list[int]]:
+    """For a heading with no text of its own: a first sub-heading that is a whole sentence is its answer
+    written large (`# Vector란?` → `### 한 점을 나타내고 원점으로부터 상대적 위치를 표현하는 것`), and the
+    text under it goes on explaining."""
+    x = ex.b[i]
+    j = i + 1
+    if j >= len(ex.b) or ex.b[j].kind != "heading" or ex.b[j].level <= x.level:
+        return [], []
+    said = clean_inline(strip_heading_number(ex.b[j].text))
+    if term_problem(said) not in ("too long", "sentence-like") or not _SENTENCE_END.search(said):
+        return [], []
+    ex.consumed.add(j)  # the sub-heading is this card's first line, not a card of its own
+    return [said], section(ex, j)
 
 
 def defining_first(ex: NoteExtractor, region: list[int], names: list[str]) -> list[int]:
