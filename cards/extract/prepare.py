@@ -75,7 +75,8 @@ def prepare(blocks: list[Block], marked: set[int] | None = None, lines: list[str
 
 def _indented_prose(b: Block, lines: list[str] | None) -> list[Block] | None:
     """An indented 'code block' that is really indented prose (a habit of some note takers): its lines as a
-    paragraph. Fenced code, and anything with the punctuation of code, stays code."""
+    paragraph. Fenced code, and anything with the punctuation of code, stays code (a call's parenthesis
+    counts; a remark in parentheses, `(삽삭갱)`, is prose)."""
     if lines is None or not (0 < b.line <= len(lines)) or not lines[b.line - 1][:1] in (" ", "\t"):
         return None
     text = b.text.strip("\n")
@@ -88,7 +89,7 @@ def _indented_prose(b: Block, lines: list[str] | None) -> list[Block] | None:
     return out
 
 
-_CODE_CHARS = re.compile(r"[{}();=<>\[\]`$#]|^\s*(?:def|class|import|from|return|if|for|while|var|let|const|"
+_CODE_CHARS = re.compile(r"[{};=<>\[\]`$#]|[\w.]\(|^\s*(?:def|class|import|from|return|if|for|while|var|let|const|"
                          r"function|public|private|SELECT|select|pip|npm|cd|sudo)\b", re.M)
 
 
