@@ -154,6 +154,7 @@ _LINKS_ONLY = re.compile(r"!?\[\[[^\]\[]*\]\]|!?\[[^\]\[]*\]\([^()\n]*\)|\[\^[^\
 _ARITHMETIC = re.compile(r"^\(?[-+]?\d[\d.,]*\)?(?:\s*[-+*/×÷^=]\s*\(?[-+]?\d[\d.,]*\)?)+$")
 _VALUE_FIRST = re.compile(r"^[-+]?\d+(?:[.,]\d+)?%?(?:,|\s*$|\s*(?:~|-|to|이상|이하|정도)\s)")
 _COMPLEXITY = re.compile(r"^(?:[OΘΩoθω]|Theta|Omega)\s*\((?:[^()]|\([^()]*\))*\)(?:\s+[^\s.]+){0,3}\.?$")
+_PLUS_NAME = re.compile(r"[^\W_]\s?\+{1,2}$")  # `C++`, `U-Net ++`, `U-Net 3+`: the pluses are part of the name
 _COMPARISON = re.compile(r"\s(?:<|>|<=|>=)\s|[≤≥]")
 _CJK = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 _COMMA = re.compile(r"\s*[,，、]\s*")
@@ -298,7 +299,7 @@ def term_problem(term: str, extra_stop: frozenset[str] = frozenset()) -> str | N
     outside = _PARENTHESISED.sub("", t)
     if "," in outside or "，" in outside or " / " in outside or " & " in outside or " | " in outside:
         return "list"
-    if t[0] in "<>=-+*/\\|#" or t[-1] in "<>=-+/\\|":
+    if t[0] in "<>=-+*/\\|#" or t[-1] in "<>=-/\\|" or t[-1] == "+" and not _PLUS_NAME.search(t):
         return "no letters"
     return None
 
