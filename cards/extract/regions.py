@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from ..blocks import strip_heading_number
 from ..models import term_key, text_key
-from .checks import Pattern, is_label_term, term_problem
+from .checks import LABEL_WORDS, Pattern, is_label_term, term_problem
 from .terms import EMPH, parse_term
 from .text import HANGUL_SYLLABLE, clean_inline
 
@@ -122,8 +122,28 @@ def label_subsection(ex: NoteExtractor, i: int) -> list[int]:
     sub = clean_inline(strip_heading_number(ex.b[j].text))
     if not is_label_term(sub):
         return []
+    if not _about_heading(sub, strip_heading_number(x.text)):
+        return []  # `# 데이터 입·출력 구현` → `## 데이터 모델의 개념`: an aspect of something else, its own card
     ex.consumed.add(j)  # the sub-heading is part of this card now, not a card of its own
     return section(ex, j)
+
+
+def _about_heading(label: str, heading_text: str) -> bool:
+    """A label sub-heading (`특징`, `기본 개념`, `U-Net 특징`, `ANN의 개념`) is about the heading above it unless
+    it names something else before its label word (`데이터 모델의 개념` under `데이터 입·출력 구현`)."""
+    words = label.split()
+    last = words[-1]
+    head = words[:-1]
+    if "의" in last and term_key(last.rsplit("의", 1)[1]) in LABEL_WORDS:
+        head = [*head, last.rsplit("의", 1)[0]]
+    elif head and head[-1].endswith("의"):
+        head[-1] = head[-1][:-1]
+    stem = term_key(" ".join(head))
+    if not stem or is_label_term(" ".join(head)):
+        return True  # `특징`, `기본 개념`
+    above = term_key(heading_text)
+    initials = "".join(w[0] for w in " ".join(head).replace("-", " ").split() if w[:1].isalpha()).casefold()
+    return stem in above or above in stem or initials == above  # `# ANN` → `Approximate Nearest Neighbor 개념`
 
 
 def sentence_subheading(ex: NoteExtractor, i: int) -> tuple[list[str], list[int]]:
