@@ -123,11 +123,11 @@ _QUANTITY = re.compile(r"^\d[\d.,]*(?:\s*[~\-–]\s*\d[\d.,]*)?\s*(?:bytes?|bits
                        re.I)
 # A first word that judges or counts what follows (`Some chemistry terminology`, `Important PAMPs`, `다양한 RDBMS`)
 # heads a section about several things, not the name of one; one that grades it (`非常稀疏` "very sparse") makes a
-# description, not a name. So does an aspect word with a preposition (`Problem with multiple nodes`, `Advantages
-# of caching`): the card is the thing it is about.
+# description, and one that owns it (`My Insight`, `내 생각`) a remark. So does an aspect word with a preposition
+# (`Problem with multiple nodes`, `Advantages of caching`): the card is the thing it is about.
 _VAGUE_LEAD = re.compile(r"^(?:some|more|less|other|others|important|additional|current|various|several|many|few|further|"
-                         r"useful|interesting|different|possible|recent|misc\.?|miscellaneous|very|highly)\s|"
-                         r"^(?:다양한|여러|여러가지|몇가지|몇\s가지|기타|주요|중요한|새로운|다른|그\s?외|그\s밖의|매우|아주)\s|"
+                         r"useful|interesting|different|possible|recent|misc\.?|miscellaneous|very|highly|my|our|your)\s|"
+                         r"^(?:다양한|여러|여러가지|몇가지|몇\s가지|기타|주요|중요한|새로운|다른|그\s?외|그\s밖의|매우|아주|나의|내|우리)\s|"
                          r"^(?:非常|很|一些|其他)", re.I)
 _ASPECT_OF = re.compile(r"^(?:problems?|issues?|advantages?|disadvantages?|benefits?|drawbacks?|limitations?|types?|kinds?|"
                         r"examples?|importance|role|uses?|applications?|properties|characteristics|features|components|"
