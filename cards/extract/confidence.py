@@ -22,7 +22,7 @@ from ..models import Candidate, term_key
 from .checks import LABEL_WORDS
 from .weights import BIAS, WEIGHTS
 
-DEFAULT_MIN_CONFIDENCE = 0.6
+DEFAULT_MIN_CONFIDENCE = 0.62
 
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
 _LATIN = re.compile(r"[A-Za-z]")
