@@ -168,6 +168,13 @@ _OBJ = ("을", "를")
 _PARTICLE_END = ("에", "에서", "에게", "으로", "를")  # never the last syllable of a name in a study note
 _CLAUSE_MARKERS = ("이", "가", "은", "는", "에서", "에게", "으로", "하는", "되는", "있는", "없는", "한지", "는지", "하고",
                    "해서", "하면", "보다", "처럼", "만큼")
+# Verbs in a form that is never a noun in a term's middle (`maps`, `means`, `reduce` are left out: `Feature maps
+# visualization`, `Map Reduce framework`).
+_EN_FINITE = set("""
+bind binds recognize recognizes stabilize stabilizes remove removes become becomes contain contains require requires
+produce produces prevent prevents generate generates improve improves allow allows enable enables cannot can't doesn't
+don't won't isn't aren't depends learns predicts converts activates inhibits kills encodes regulates
+""".split())
 _EN_OPEN_END = {"is", "are", "of", "by", "for", "the", "a", "an", "to", "in", "with", "and", "or", "on", "at", "from",
                 "into", "about", "as", "than", "like", "via"}
 _EN_SENTENCE = {"is", "are", "was", "were", "be", "been", "can", "could", "will", "would", "should", "must", "do",
@@ -258,6 +265,8 @@ def sentence_like(term: str) -> bool:
     lowered = [w.lower().strip(",.") for w in words]
     if len(words) >= 3 and any(w in _EN_SENTENCE for w in lowered):
         return True
+    if len(words) >= 3 and any(w in _EN_FINITE for w in lowered[1:-1]) and not _HANGUL.search(t):
+        return True  # `Peptides stabilize MHC molecules`, `TCR recognizes peptide`: a subject, a verb, an object
     if len(words) >= 2 and lowered[-1] in _EN_OPEN_END and not _HANGUL.search(t):
         return True  # `What is`, `Categorized into`: the phrase goes on in the next words
     return False
