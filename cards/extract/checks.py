@@ -104,6 +104,12 @@ LABEL_SUFFIXES = tuple(term_key(s) for s in [
     "느낀 점", "배운 점", "기록", "목표", "과제", "마무리", "리뷰 일정", "스크럼", "복습", "예습", "예시", "예제",
     "프로젝트", "recap", "webinar", "meeting", "takeaways", "considerations", "peer session", "tips", "팁", "config",
     "configuration", "setting", "settings", "할 점", "운 점", "던 점", "분야"])
+# Words of a study log or a bootcamp day (meetings, talks, job hunting, contests): a term that holds one is a part of
+# the day. (`과제` is left out: it also means "task", as in 다중 과제 학습.)
+_JOURNAL_KO = tuple("""
+피어세션 멘토링 회고 특강 스크럼 데일리 오피스아워 마스터클래스 스터디 면접 인턴 취업 팀원 수강 대회 세미나 잡담 일기 할일
+느낀점 배운점 주차 일차
+""".split())
 _LABEL_NUMBERED = re.compile(
     r"^(?:day|week|lv|level|chapter|ch|part|step|lecture|session|mission|quiz|lab|hw|assignment)[\s.\-_]*\d+\b|"
     r"^\d+\s*(?:강|주차|일차|장|일|주|day|week)\b|^(?:\d+\s*)?(?:주차|일차)\b",
@@ -212,6 +218,8 @@ def is_stop_term(term: str, extra: frozenset[str] = frozenset()) -> bool:
         return True
     if key.startswith(LABEL_PREFIXES) or key.endswith(LABEL_SUFFIXES):
         return True
+    if any(is_hangul_word(w) and (w.startswith(_JOURNAL_KO) or w.endswith(_JOURNAL_KO)) for w in words):
+        return True  # `면접`, `인턴생활`, `취업 특강`, `국방 AI 대회 진행`: a bootcamp day, not a concept
     if len(words) >= 2 and words[0] in ("관련", "related"):
         return True  # `관련 장비`: the things related to the section's subject, a label
     if key.endswith("정리") and _summary_not_theorem(words):
