@@ -139,6 +139,12 @@ _ASPECT_OF = re.compile(r"^(?:problems?|issues?|advantages?|disadvantages?|benef
                         r"examples?|importance|role|uses?|applications?|properties|characteristics|features|components|"
                         r"steps|challenges?|pros|cons|goals?|purpose|motivation|ideas?|summary|overview|history|"
                         r"comparison|list|variants?|categories)\s+(?:of|with|for|in|about|to|on)\s", re.I)
+# A gerund of doing something to a thing (`Using Session`, `Constructing XOR`, `Loading Images`) heads a how-to
+# section. Gerunds that name a method or a part (`Training set`, `Pooling layer`, `Boosting`) are not in the list.
+_HOWTO_LEAD = re.compile(r"^(?:using|constructing|adding|choosing|creating|building|installing|setting|handling|making|"
+                         r"getting|writing|running|defining|implementing|applying|comparing|converting|finding|solving|"
+                         r"calculating|visualizing|visualising|deploying|configuring|managing|improving|preventing|"
+                         r"avoiding|dealing|doing|reading|loading|saving|checking|picking|selecting)\s+\S", re.I)
 _ORDINAL_LEAD = re.compile(r"^(?:first|second|third|fourth|last|next|1st|2nd|3rd|\d+th|첫|첫째|첫번째|두번째|세번째|마지막)\s", re.I)
 _VERSION = re.compile(r"^v?\d+(?:\.\d+)*[a-z]?$", re.I)
 _ROMAN = re.compile(r"^(?:II|III|IV|VI|VII|VIII|IX|XI|XII)$")  # `- II : …` under `MHC class`: a numbered part
@@ -210,7 +216,7 @@ def is_stop_term(term: str, extra: frozenset[str] = frozenset()) -> bool:
         return True
     if _LABEL_LEAD.match(term.strip()) or _ORDINAL_LEAD.match(term.strip()):
         return True
-    if _VAGUE_LEAD.match(term.strip()) or _ASPECT_OF.match(term.strip()):
+    if _VAGUE_LEAD.match(term.strip()) or _ASPECT_OF.match(term.strip()) or _HOWTO_LEAD.match(term.strip()):
         return True
     words = term.split()
     if len(words) >= 2 and is_hangul_word(words[-1]) and words[-1].endswith(ACTIVITY_END) \
