@@ -180,6 +180,7 @@ _OBJ = ("을", "를")
 _PARTICLE_END = ("에", "에서", "에게", "으로", "를")  # never the last syllable of a name in a study note
 _CLAUSE_MARKERS = ("이", "가", "은", "는", "에서", "에게", "으로", "하는", "되는", "있는", "없는", "한지", "는지", "하고",
                    "해서", "하면", "보다", "처럼", "만큼")
+_CONNECTIVES = set("그런데 그래서 하지만 그리고 따라서 그러나 그러면 근데 그럼 그러므로 게다가 결국 however but therefore thus hence".split())
 # Verbs in a form that is never a noun in a term's middle (`maps`, `means`, `reduce` are left out: `Feature maps
 # visualization`, `Map Reduce framework`).
 _EN_FINITE = set("""
@@ -277,6 +278,8 @@ def sentence_like(term: str) -> bool:
         if len(words) >= 3 and is_hangul_word(w) and len(w) >= 2 and w.endswith(_CLAUSE_MARKERS):
             return True
     lowered = [w.lower().strip(",.") for w in words]
+    if len(words) >= 2 and lowered[0] in _CONNECTIVES:
+        return True  # `그런데 일단 조건`, `However the gradient …`: goes on from the sentence before
     if len(words) >= 3 and any(w in _EN_SENTENCE for w in lowered):
         return True
     if len(words) >= 3 and any(w in _EN_FINITE for w in lowered[1:-1]) and not _HANGUL.search(t):
