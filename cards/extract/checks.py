@@ -111,7 +111,10 @@ _JOURNAL_KO = tuple("""
 느낀점 배운점 주차 일차
 """.split())
 _LABEL_NUMBERED = re.compile(
-    r"^(?:day|week|lv|level|chapter|ch|part|step|lecture|session|mission|quiz|lab|hw|assignment)[\s.\-_]*\d+\b|"
+    r"^(?:day|week|lv|level|chapter|ch|part|step|lecture|session|mission|quiz|lab|hw|assignment|model|example|case|"
+    r"option|experiment|trial|sample|figure|fig|table|equation|eq|problem|question|exercise|task|scenario|method|"
+    r"approach|solution|attempt|round|iteration|epoch|gpu|node|slide|page|실험|예제|문제|방법|케이스|모델|예시|단계)"
+    r"[\s.\-_#]*\d+\b|"
     r"^\d+\s*(?:강|주차|일차|장|일|주|day|week)\b|^(?:\d+\s*)?(?:주차|일차)\b",
     re.I)
 
@@ -278,6 +281,8 @@ def sentence_like(term: str) -> bool:
         if len(words) >= 3 and is_hangul_word(w) and len(w) >= 2 and w.endswith(_CLAUSE_MARKERS):
             return True
     lowered = [w.lower().strip(",.") for w in words]
+    if is_hangul_word(last) and last.endswith("것") and (len(words) >= 2 or len(last) >= 3):
+        return True  # `도전/시도할 것`, `잘했던 것`: things done or to do, not a name
     if len(words) >= 2 and lowered[0] in _CONNECTIVES:
         return True  # `그런데 일단 조건`, `However the gradient …`: goes on from the sentence before
     if len(words) >= 3 and any(w in _EN_SENTENCE for w in lowered):
