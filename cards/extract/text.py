@@ -98,13 +98,13 @@ def _indent(line: str) -> int:
 
 
 def without_scaffold(lines: list[str]) -> list[str]:
-    """A back that opens with `What?` or `정의` on a line of its own, the explanation nested under it: the
-    label only repeats the card's question, so the back starts with what is nested under it."""
+    """A back that opens with `What?` or `정의` on a line of its own, the explanation nested under it or after
+    it: the label only repeats the card's question, so the back starts with the explanation."""
     if len(lines) < 2 or not _SCAFFOLD.match(clean_inline(lines[0]).strip()):
         return lines
     outer, inner = _indent(lines[0]), _indent(lines[1])
     if inner <= outer:
-        return lines
+        return lines[1:]  # the answer follows the label at its own level (an image came between them)
     out: list[str] = []
     nested = True
     for ln in lines[1:]:
