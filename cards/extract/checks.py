@@ -183,6 +183,7 @@ _OBJ = ("을", "를")
 _PARTICLE_END = ("에", "에서", "에게", "으로", "를")  # never the last syllable of a name in a study note
 _CLAUSE_MARKERS = ("이", "가", "은", "는", "에서", "에게", "으로", "하는", "되는", "있는", "없는", "한지", "는지", "하고",
                    "해서", "하면", "보다", "처럼", "만큼")
+_IMPERATIVES = set("try see remember don't dont let's lets consider note refer imagine suppose assume recall check".split())
 _CONNECTIVES = set("그런데 그래서 하지만 그리고 따라서 그러나 그러면 근데 그럼 그러므로 게다가 결국 however but therefore thus hence".split())
 # Verbs in a form that is never a noun in a term's middle (`maps`, `means`, `reduce` are left out: `Feature maps
 # visualization`, `Map Reduce framework`).
@@ -285,6 +286,8 @@ def sentence_like(term: str) -> bool:
         return True  # `도전/시도할 것`, `잘했던 것`: things done or to do, not a name
     if len(words) >= 2 and lowered[0] in _CONNECTIVES:
         return True  # `그런데 일단 조건`, `However the gradient …`: goes on from the sentence before
+    if len(words) >= 2 and lowered[0] in _IMPERATIVES and not _HANGUL.search(t):
+        return True  # `Try followings`, `Check the image below`: tells the reader what to do
     if len(words) >= 3 and any(w in _EN_SENTENCE for w in lowered):
         return True
     if len(words) >= 3 and any(w in _EN_FINITE for w in lowered[1:-1]) and not _HANGUL.search(t):
