@@ -71,7 +71,7 @@ permalink math created created-at updated aliases
 Problem Problems Issue Issues Example Examples Input Inputs Output Outputs 주제 취업 인턴 후속_논문 논문 문제점 개선점 한계 한계점
 Limitation Limitations Idea Ideas 아이디어 구현 Implementation 코드 Code Setting Settings 설정 환경 Environment Install Installation
 설치 Usage 사용법 방법 접근법 Formula 수식 Goal Goals Weaknesses Strengths Weakness Strength Review Recap
-Terminology Glossary Con Pro 강점 약점 여는_글 닫는_글 Peer_session Peer_sessions Considerations Conclusions Future_directions Conclusions_and_future_directions Takeaways Key_takeaways Thoughts Observations Lessons Lessons_learned Highlights Shorthands Scale Notes_to_self Todo_list 장단점 Advantages Disadvantages Tips Misc 잡담 공부 Study 느낀점 배운점 후기 소감 정리본
+Terminology Glossary Con Pro Answers Questions 강점 약점 여는_글 닫는_글 Peer_session Peer_sessions Considerations Conclusions Future_directions Conclusions_and_future_directions Takeaways Key_takeaways Thoughts Observations Lessons Lessons_learned Highlights Shorthands Scale Notes_to_self Todo_list 장단점 Advantages Disadvantages Tips Misc 잡담 공부 Study 느낀점 배운점 후기 소감 정리본
 """.split()}
 STOP_TERMS.discard("")
 
@@ -183,6 +183,7 @@ _OBJ = ("을", "를")
 _PARTICLE_END = ("에", "에서", "에게", "으로", "를")  # never the last syllable of a name in a study note
 _CLAUSE_MARKERS = ("이", "가", "은", "는", "에서", "에게", "으로", "하는", "되는", "있는", "없는", "한지", "는지", "하고",
                    "해서", "하면", "보다", "처럼", "만큼")
+_PARTICIPLE_LEAD = re.compile(r"^[A-Za-z]+ed\s+(?:with|on|to|for|as|by|in|from|into|of)\b", re.I)
 _IMPERATIVES = set("try see remember don't dont let's lets consider note refer imagine suppose assume recall check".split())
 _CONNECTIVES = set("그런데 그래서 하지만 그리고 따라서 그러나 그러면 근데 그럼 그러므로 게다가 결국 however but therefore thus hence".split())
 # Verbs in a form that is never a noun in a term's middle (`maps`, `means`, `reduce` are left out: `Feature maps
@@ -288,6 +289,8 @@ def sentence_like(term: str) -> bool:
         return True  # `그런데 일단 조건`, `However the gradient …`: goes on from the sentence before
     if len(words) >= 2 and lowered[0] in _IMPERATIVES and not _HANGUL.search(t):
         return True  # `Try followings`, `Check the image below`: tells the reader what to do
+    if _PARTICIPLE_LEAD.match(t):
+        return True  # `Associated with user/client via a Cookie`, `Categorized into`: the rest of a sentence
     if len(words) >= 3 and any(w in _EN_SENTENCE for w in lowered):
         return True
     if len(words) >= 3 and any(w in _EN_FINITE for w in lowered[1:-1]) and not _HANGUL.search(t):
