@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .checks import Pattern, term_problem
+from .checks import Pattern, definition_problem, term_problem
 from .terms import parse_term
 from .text import clean_inline
 
@@ -12,7 +12,7 @@ if TYPE_CHECKING:
 
 PATTERNS = [
     Pattern("T201", "table", "a two-column table (Markdown or HTML) whose header says term/definition (용어/설명, …) "
-            "or whose first column holds short names", "| 용어 | 설명 |\n| --- | --- |\n| KD | 지식 증류 |"),
+            "or whose first column holds short names; a third column is added to the back", "| 용어 | 설명 |\n| --- | --- |\n| KD | 지식 증류 |"),
 ]
 
 _TERM_HEADERS = {"용어", "term", "terms", "개념", "단어", "word", "name", "이름", "keyword", "키워드", "concept", "약어",
@@ -34,6 +34,8 @@ def table(ex: NoteExtractor, i: int) -> None:
     named = h0 in _TERM_HEADERS or h1 in _DEFINITION_HEADERS
     cells = [(j, clean_inline(ex.b[j].cells[0]) if ex.b[j].cells else "",
               ex.b[j].cells[1] if len(ex.b[j].cells) > 1 else "") for j in rows]
+    more = {j: [c for c in ex.b[j].cells[2:3] if definition_problem(clean_inline(c), c) != "no text"]
+            for j in rows} if len(header) == 3 else {}  # (not a column of links to where each was taught)
     if not named:  # no telling header: short names in the first column, longer text in the second
         ok = [c for c in cells if c[1] and not term_problem(parse_term(c[1])[0], ex.s.stop_terms)]
         avg0 = sum(len(c[1]) for c in cells) / len(cells)
@@ -49,4 +51,5 @@ def table(ex: NoteExtractor, i: int) -> None:
         elif not clean_inline(right):
             ex.reject(j, term, "", "no definition", "T201")
         else:
-            ex.emit(j, term, aliases, [right.replace("<br>", "\n").strip()], "T201")
+            # a third column says more of the same row (`ASIC | Application Specific IC | 특정 목적만을 위한 칩`)
+            ex.emit(j, term, aliases, [c.replace("<br>", "\n").strip() for c in [right, *more.get(j, [])]], "T201")
