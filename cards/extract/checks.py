@@ -260,7 +260,7 @@ def sentence_like(term: str) -> bool:
         return False
     if len(words) >= 2 and t[-1] in ".!~…" and not t.endswith(("etc.", "al.", "vs.")):
         return True
-    if t.endswith(("...", "ㅋ", "ㅎ", "ㅠ", "ㅜ", "!!")):
+    if t.endswith(("...", "ㅋ", "ㅎ", "ㅠ", "ㅜ", "!")):  # `팀!`: an exclamation, not a name
         return True
     last = words[-1].rstrip(".!~,")
     if is_hangul_word(last):
