@@ -48,6 +48,8 @@ REJECTION_REASONS = {
     "regex timeout": "a rule file's regex took too long on this line",
     "field": "the same name heads a part of several sections about different subjects (`Pipeline` under each "
              "model, `Phase` under each paper): a field of each, not a concept",
+    "about the note": "the explanation speaks of the note itself (`본 자료는 … 정리한 내용입니다`, `This note should "
+                      "mention …`), not of the term",
     "example": "an item listed under examples or uses of something else (`활용 방안`, `Use cases`, `예시`)",
     "unsure": "held back: the evidence (shown in the detail) makes the candidate less sure than `min_confidence`; "
               "`--min-confidence 0` brings it in",
@@ -168,6 +170,8 @@ _LINKS_ONLY = re.compile(r"!?\[\[[^\]\[]*\]\]|!?\[[^\]\[]*\]\([^()\n]*\)|\[\^[^\
                          r"\b(?:and|et al|etc)\b|[,;.\s]+", re.I)
 _ARITHMETIC = re.compile(r"^\(?[-+]?\d[\d.,]*\)?(?:\s*[-+*/×÷^=]\s*\(?[-+]?\d[\d.,]*\)?)+$")
 _VALUE_FIRST = re.compile(r"^[-+]?\d+(?:[.,]\d+)?%?(?:,|\s*$|\s*(?:~|-|to|이상|이하|정도)\s)")
+_ABOUT_NOTE = re.compile(r"^(?:본|이)\s?(?:자료|글|포스트|포스팅|노트|문서)(?:는|은|에서는)\s|^이번\s?(?:포스팅|글)|"
+                         r"^(?:this|these)\s(?:post|note|notes|article|page|document)\b|^in this (?:post|note|article)\b", re.I)
 _COMPLEXITY = re.compile(r"^(?:[OΘΩoθω]|Theta|Omega)\s*\((?:[^()]|\([^()]*\))*\)(?:\s+[^\s.]+){0,3}\.?$")
 _PLUS_NAME = re.compile(r"[^\W_]\s?\+{1,2}$")  # `C++`, `U-Net ++`, `U-Net 3+`: the pluses are part of the name
 _COMPARISON = re.compile(r"\s(?:<|>|<=|>=)\s|[≤≥]")
@@ -352,6 +356,8 @@ def definition_problem(text: str, raw: str = "") -> str | None:
         return "no text"
     if _URL.match(t) and len(t.split()) == 1:
         return "url"
+    if _ABOUT_NOTE.match(t):
+        return "about the note"
     if _NUMBERISH.match(t) and len(t) < 12:
         return "number"
     if _ARITHMETIC.match(t):
