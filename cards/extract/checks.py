@@ -170,6 +170,7 @@ _LINKS_ONLY = re.compile(r"!?\[\[[^\]\[]*\]\]|!?\[[^\]\[]*\]\([^()\n]*\)|\[\^[^\
                          r"\b(?:and|et al|etc)\b|[,;.\s]+", re.I)
 _ARITHMETIC = re.compile(r"^\(?[-+]?\d[\d.,]*\)?(?:\s*[-+*/×÷^=]\s*\(?[-+]?\d[\d.,]*\)?)+$")
 _VALUE_FIRST = re.compile(r"^[-+]?\d+(?:[.,]\d+)?%?(?:,|\s*$|\s*(?:~|-|to|이상|이하|정도)\s)")
+_CAPTION = re.compile(r"[*_]*\[\s*(?:img|image|fig|figure|그림|사진)\b[^\[\]]*\][*_]*", re.I)
 _ABOUT_NOTE = re.compile(r"^(?:본|이)\s?(?:자료|글|포스트|포스팅|노트|문서)(?:는|은|에서는)\s|^이번\s?(?:포스팅|글)|"
                          r"^(?:this|these)\s(?:post|note|notes|article|page|document)\b|^in this (?:post|note|article)\b", re.I)
 _COMPLEXITY = re.compile(r"^(?:[OΘΩoθω]|Theta|Omega)\s*\((?:[^()]|\([^()]*\))*\)(?:\s+[^\s.]+){0,3}\.?$")
@@ -350,8 +351,8 @@ def definition_problem(text: str, raw: str = "") -> str | None:
     """Why `text` cannot be a card's back (after images, links and markup are removed). With the `raw` back,
     a back that is only links, citations or URLs (`[[@smith2009|smith2009]], [[@lee2011]]`) has no text."""
     t = text.strip()
-    if not t or not _WORD_CHAR.search(t):
-        return "no text"
+    if not t or not _WORD_CHAR.search(t) or "[" in t and not _WORD_CHAR.search(_CAPTION.sub(" ", t)):
+        return "no text"  # (also only captions of images: `**[img. 각종 computing 방법]**`)
     if raw and ("[" in raw or "://" in raw) and not _WORD_CHAR.search(_LINKS_ONLY.sub(" ", raw)):
         return "no text"
     if _URL.match(t) and len(t.split()) == 1:
