@@ -175,6 +175,8 @@ _ABOUT_NOTE = re.compile(r"^(?:본|이)\s?(?:자료|글|포스트|포스팅|노�
                          r"^(?:this|these)\s(?:post|note|notes|article|page|document)\b|^in this (?:post|note|article)\b", re.I)
 _COMPLEXITY = re.compile(r"^(?:[OΘΩoθω]|Theta|Omega)\s*\((?:[^()]|\([^()]*\))*\)(?:\s+[^\s.]+){0,3}\.?$")
 _PLUS_NAME = re.compile(r"[^\W_]\s?\+{1,2}$")  # `C++`, `U-Net ++`, `U-Net 3+`: the pluses are part of the name
+_LATEX = re.compile(r"\\[A-Za-z]+|[{}]")
+_INLINE_MATH = re.compile(r"\$[^$]+\$")
 _COMPARISON = re.compile(r"\s(?:<|>|<=|>=)\s|[≤≥]")
 _CJK = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 _COMMA = re.compile(r"\s*[,，、]\s*")
@@ -323,6 +325,8 @@ def term_problem(term: str, extra_stop: frozenset[str] = frozenset()) -> str | N
         return "formula"  # a cut-off piece of math
     if t.startswith("$") and t.endswith("$"):
         return "formula"  # `$h_t$ : …`: a symbol of a formula, not a concept
+    if _LATEX.search(_INLINE_MATH.sub("", t)):
+        return "formula"  # `& h \text{`: a line of a LaTeX block, `x^{t + 1}` (`$\Pi$-model` is a name)
     if len(term_key(t)) == 1 and not _HANGUL.search(t):
         return "too short"
     if "=" in t or "≠" in t or _COMPARISON.search(t):
