@@ -191,14 +191,15 @@ _PARTICLE_END = ("에", "에서", "에게", "으로", "를")  # never the last s
 _CLAUSE_MARKERS = ("이", "가", "은", "는", "에서", "에게", "으로", "하는", "되는", "있는", "없는", "한지", "는지", "하고",
                    "해서", "하면", "보다", "처럼", "만큼")
 _PARTICIPLE_LEAD = re.compile(r"^[A-Za-z]+ed\s+(?:with|on|to|for|as|by|in|from|into|of)\b", re.I)
-_IMPERATIVES = set("try see remember don't dont let's lets consider note refer imagine suppose assume recall check".split())
+_IMPERATIVES = set("try see remember don't dont let's lets consider note refer imagine suppose assume recall check need"
+                   .split())
 _CONNECTIVES = set("그런데 그래서 하지만 그리고 따라서 그러나 그러면 근데 그럼 그러므로 게다가 결국 however but therefore thus hence".split())
 # Verbs in a form that is never a noun in a term's middle (`maps`, `means`, `reduce` are left out: `Feature maps
 # visualization`, `Map Reduce framework`).
 _EN_FINITE = set("""
 bind binds recognize recognizes stabilize stabilizes remove removes become becomes contain contains require requires
 produce produces prevent prevents generate generates improve improves allow allows enable enables cannot can't doesn't
-don't won't isn't aren't depends learns predicts converts activates inhibits kills encodes regulates
+don't won't isn't aren't depends learns predicts converts activates inhibits kills encodes regulates refer refers
 """.split())
 _EN_OPEN_END = {"is", "are", "of", "by", "for", "the", "a", "an", "to", "in", "with", "and", "or", "on", "at", "from",
                 "into", "about", "as", "than", "like", "via"}
@@ -290,6 +291,8 @@ def sentence_like(term: str) -> bool:
         if len(words) >= 3 and is_hangul_word(w) and len(w) >= 2 and w.endswith(_CLAUSE_MARKERS):
             return True
     lowered = [w.lower().strip(",.") for w in words]
+    if len(words) <= 2 and len(last) >= 2 and is_hangul_word(last) and last.endswith(("은", "는")):
+        return True  # `좋은`, `마지막 모델은`: an adjective before its noun, or a topic that the sentence goes on from
     if is_hangul_word(last) and last.endswith("것") and (len(words) >= 2 or len(last) >= 3):
         return True  # `도전/시도할 것`, `잘했던 것`: things done or to do, not a name
     if len(words) >= 2 and lowered[0] in _CONNECTIVES:
