@@ -53,6 +53,7 @@ _EN_GOES_ON = re.compile(r"^(?:[a-z][a-z'-]*|\()")
 # A left side that is one code span naming something (a function, a type, a keyword), not code.
 _CODE_TERM = re.compile(r"`([^`=;{}<>]{1,40})`")
 _SHORT_ALIAS = re.compile(r"^(?P<alias>[^;,.()]{1,30}?)\s*;\s*(?P<rest>\S.*)$")
+_SYMBOL = re.compile(r"^\$?\\?[A-Za-z]{1,2}\$?$")  # a bare symbol: `J`, `w`, `$x$`
 _OPERATOR = re.compile(r"\s[-+*/^×·÷]\s|[*^×÷]|\d")  # `Confidence = Pr * IOU`: a formula, not another name
 
 
@@ -173,6 +174,9 @@ def line_pair(ex: NoteExtractor, i: int) -> bool:
             ex.emit(i, sp.term, aliases + [alias], [right], "C003")
         return True
     tail = without_subcards(ex, tail) if clean_inline(right) else tail
+    if not tail and _SYMBOL.match(clean_inline(right)):
+        ex.reject(i, sp.term, right, "too short", sp.rule)  # `Loss = J`, `Parameter = w`: the symbol it is written with
+        return True
     lines = [right] + [ex.line_text(j, x.depth + 1) for j in tail]
     if not tail and len(clean_inline(right)) < 30:
         lines += next_sibling_sentence(ex, i)
