@@ -170,7 +170,8 @@ _LINKS_ONLY = re.compile(r"!?\[\[[^\]\[]*\]\]|!?\[[^\]\[]*\]\([^()\n]*\)|\[\^[^\
                          r"\b(?:and|et al|etc)\b|[,;.\s]+", re.I)
 _ARITHMETIC = re.compile(r"^\(?[-+]?\d[\d.,]*\)?(?:\s*[-+*/×÷^=]\s*\(?[-+]?\d[\d.,]*\)?)+$")
 _VALUE_FIRST = re.compile(r"^[-+]?\d+(?:[.,]\d+)?%?(?:,|\s*$|\s*(?:~|-|to|이상|이하|정도)\s)")
-_CAPTION = re.compile(r"[*_]*\[\s*(?:img|image|fig|figure|그림|사진)\b[^\[\]]*\][*_]*", re.I)
+# The caption some note takers put under an image: `**[img. 각종 computing 방법]**`.
+CAPTION = re.compile(r"[*_]*\[\s*(?:img|image|fig|figure|그림|사진)\b[^\[\]]*\][*_]*", re.I)
 _ABOUT_NOTE = re.compile(r"^(?:본|이)\s?(?:자료|글|포스트|포스팅|노트|문서)(?:는|은|에서는)\s|^이번\s?(?:포스팅|글)|"
                          r"^(?:this|these)\s(?:post|note|notes|article|page|document)\b|^in this (?:post|note|article)\b", re.I)
 _COMPLEXITY = re.compile(r"^(?:[OΘΩoθω]|Theta|Omega)\s*\((?:[^()]|\([^()]*\))*\)(?:\s+[^\s.]+){0,3}\.?$")
@@ -358,7 +359,7 @@ def definition_problem(text: str, raw: str = "") -> str | None:
     """Why `text` cannot be a card's back (after images, links and markup are removed). With the `raw` back,
     a back that is only links, citations or URLs (`[[@smith2009|smith2009]], [[@lee2011]]`) has no text."""
     t = text.strip()
-    if not t or not _WORD_CHAR.search(t) or "[" in t and not _WORD_CHAR.search(_CAPTION.sub(" ", t)):
+    if not t or not _WORD_CHAR.search(t) or "[" in t and not _WORD_CHAR.search(CAPTION.sub(" ", t)):
         return "no text"  # (also only captions of images: `**[img. 각종 computing 방법]**`)
     if raw and ("[" in raw or "://" in raw) and not _WORD_CHAR.search(_LINKS_ONLY.sub(" ", raw)):
         return "no text"
@@ -377,9 +378,9 @@ def definition_problem(text: str, raw: str = "") -> str | None:
         if bare[:1].isdigit() and (_AMOUNT_WITH_UNIT.match(bare) or _AMOUNT_CHANGE.match(bare)):
             return "number"  # an amount with a remark, or changing: `12GB (sharding 가능)`, `36GB → 9GB`
     if _VALUE_FIRST.match(t):
-        return "number"
+        return "number"  # `decay rate = 0.9, stepsize는 …`: a value, not an explanation
     if _COMPLEXITY.match(t):
-        return "number"  # `Insertion : O(1)`, `Space: O(n) for pointers`: a row of a complexity table  # `decay rate = 0.9, stepsize는 …`: a value, not an explanation
+        return "number"  # `Insertion : O(1)`, `Space: O(n) for pointers`: a row of a complexity table
     if "$" not in t and "\\" not in t and _few_letters(t):
         return "number"  # `0.7310 -> 0.7294 (T=20)`: scores and measurements, hardly a word among them
     for sep in (_SLASH, _COMMA):

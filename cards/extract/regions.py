@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from ..blocks import strip_heading_number
 from ..models import term_key, text_key
-from .checks import LABEL_WORDS, Pattern, is_label_term, term_problem
+from .checks import CAPTION, LABEL_WORDS, Pattern, is_label_term, term_problem
 from .terms import EMPH, parse_term
 from .text import HANGUL_SYLLABLE, clean_inline
 
@@ -33,11 +33,10 @@ PATTERNS = [
 ]
 
 MAX_FOLLOW_LINES = 40
-# How a sentence (not a title) ends: `…표현하는 것`, `…가능하다.`, `… is a list of numbers.`
-_SENTENCE_END = re.compile(r"(?:다|것|음|함|됨|임|[a-z]{2}\.)[.!]?\s*$")
 MAX_SECTION_LINES = 40
 SHORT_LEAD_CHARS = 20  # a first paragraph shorter than this only names a kind (`압축 알고리즘 중 하나`)
-_CAPTION = re.compile(r"^[*_]*\[\s*(?:img|image|fig|figure|그림|사진)\b.*\][*_]*$", re.I)  # `**[img. 각종 computing 방법]**`
+# How a sentence (not a title) ends: `…표현하는 것`, `…가능하다.`, `… is a list of numbers.`
+_SENTENCE_END = re.compile(r"(?:다|것|음|함|됨|임|[a-z]{2}\.)[.!]?\s*$")
 # A heading's left side that only labels what its right side names: `Stage 2 : Fine-tuning`, `New Task: X`.
 _LABEL_HEAD = re.compile(r"^(?:(?:stage|step|part|phase|task|new task|chapter|lecture|lesson|week|day|method|"
                          r"approach|solution|해결|해결책|방법|단계)\s*\d*|\d+)$", re.I)
@@ -242,7 +241,7 @@ def _after_short_lead(ex: NoteExtractor, region: list[int]) -> list[int]:
     """The paragraph after a lead too short to explain anything (`**Huffman coding**`, `압축 알고리즘 중 하나`,
     then the paragraph that says how it works): it goes on explaining the same term."""
     out: list[int] = []
-    said = sum(len(_CAPTION.sub("", clean_inline(ex.b[j].text))) for j in region)
+    said = sum(len(CAPTION.sub("", clean_inline(ex.b[j].text))) for j in region)
     last = region[-1]
     while said < SHORT_LEAD_CHARS and last + 1 < len(ex.b) and len(out) < MAX_FOLLOW_LINES:
         nxt = ex.b[last + 1]
@@ -251,7 +250,7 @@ def _after_short_lead(ex: NoteExtractor, region: list[int]) -> list[int]:
             break
         group = [j for j in range(last + 1, min(len(ex.b), last + 1 + MAX_FOLLOW_LINES)) if ex.b[j].group == nxt.group]
         out += group
-        said += sum(len(_CAPTION.sub("", clean_inline(ex.b[j].text))) for j in group)
+        said += sum(len(CAPTION.sub("", clean_inline(ex.b[j].text))) for j in group)
         last = group[-1]
     return out
 
