@@ -73,7 +73,8 @@ permalink math created created-at updated aliases
 Problem Problems Issue Issues Example Examples Input Inputs Output Outputs 주제 취업 인턴 후속_논문 논문 문제점 개선점 한계 한계점
 Limitation Limitations Idea Ideas 아이디어 구현 Implementation 코드 Code Setting Settings 설정 환경 Environment Install Installation
 설치 Usage 사용법 방법 접근법 Formula 수식 Goal Goals Weaknesses Strengths Weakness Strength Review Recap
-Terminology Glossary Con Pro Answers Questions 강점 약점 여는_글 닫는_글 Peer_session Peer_sessions Considerations Conclusions Future_directions Conclusions_and_future_directions Takeaways Key_takeaways Thoughts Observations Lessons Lessons_learned Highlights Shorthands Scale Notes_to_self Todo_list 장단점 Advantages Disadvantages Tips Misc 잡담 공부 Study 느낀점 배운점 후기 소감 정리본
+Terminology Glossary Con Pro Answers Questions Articles Readings Reading_list Further_reading See_also Bibliography
+Credits Acknowledgements Short_summary Brief_summary TL;DR TLDR Tech_stack Tech_stacks 강점 약점 여는_글 닫는_글 Peer_session Peer_sessions Considerations Conclusions Future_directions Conclusions_and_future_directions Takeaways Key_takeaways Thoughts Observations Lessons Lessons_learned Highlights Shorthands Scale Notes_to_self Todo_list 장단점 Advantages Disadvantages Tips Misc 잡담 공부 Study 느낀점 배운점 후기 소감 정리본
 """.split()}
 STOP_TERMS.discard("")
 
