@@ -106,7 +106,8 @@ LABEL_SUFFIXES = tuple(term_key(s) for s in [
     "회고", "회고록", "피어세션", "멘토링", "내용", "관련", "후기", "소감", "일정", "계획", "할 일", "한 일",
     "느낀 점", "배운 점", "기록", "목표", "과제", "마무리", "리뷰 일정", "스크럼", "복습", "예습", "예시", "예제",
     "프로젝트", "recap", "webinar", "meeting", "takeaways", "considerations", "peer session", "tips", "팁", "config",
-    "configuration", "setting", "settings", "할 점", "운 점", "던 점", "분야", "종류"])
+    "configuration", "setting", "settings", "할 점", "운 점", "던 점", "분야", "종류", "자료", "introduction", "intro",
+    "overview", "summary", "recap", "review", "basics", "outline"])
 # Words of a study log or a bootcamp day (meetings, talks, job hunting, contests): a term that holds one is a part of
 # the day. (`과제` is left out: it also means "task", as in 다중 과제 학습.)
 _JOURNAL_KO = tuple("""
