@@ -43,9 +43,7 @@ def extract_blocks(path: str, blocks: list[Block], settings: Settings | None = N
         if c.confidence >= settings.min_confidence:
             kept.append(c)
         else:
-            ex.rejs.append(Rejection(term=c.term, definition=c.definition[:300], reason="unsure", rule=c.rule,
-                                     detail=f"confidence {c.confidence:.2f}; against: {explain(f)}",
-                                     source=c.source))
+            ex.reject_candidate(c, "unsure", f"confidence {c.confidence:.2f}; against: {explain(f)}")
     return kept, ex.rejs
 
 

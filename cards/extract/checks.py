@@ -107,10 +107,10 @@ LABEL_SUFFIXES = tuple(term_key(s) for s in [
     "느낀 점", "배운 점", "기록", "목표", "과제", "마무리", "리뷰 일정", "스크럼", "복습", "예습", "예시", "예제",
     "프로젝트", "recap", "webinar", "meeting", "takeaways", "considerations", "peer session", "tips", "팁", "config",
     "configuration", "setting", "settings", "할 점", "운 점", "던 점", "분야", "종류", "자료", "introduction", "intro",
-    "overview", "summary", "recap", "review", "basics", "outline"])
+    "overview", "summary", "review", "basics", "outline"])
 # Words of a study log or a bootcamp day (meetings, talks, job hunting, contests): a term that holds one is a part of
 # the day. (`과제` is left out: it also means "task", as in 다중 과제 학습.)
-_JOURNAL_KO = tuple("""
+JOURNAL_KO = tuple("""
 피어세션 멘토링 회고 특강 스크럼 데일리 오피스아워 마스터클래스 스터디 면접 인턴 취업 팀원 수강 대회 세미나 잡담 일기 할일
 느낀점 배운점 주차 일차
 """.split())
@@ -153,6 +153,9 @@ _HOWTO_LEAD = re.compile(r"^(?:using|constructing|adding|choosing|creating|build
                          r"calculating|visualizing|visualising|deploying|configuring|managing|improving|preventing|"
                          r"avoiding|dealing|doing|reading|loading|saving|checking|picking|selecting)\s+\S", re.I)
 _ORDINAL_LEAD = re.compile(r"^(?:first|second|third|fourth|last|next|1st|2nd|3rd|\d+th|첫|첫째|첫번째|두번째|세번째|마지막)\s", re.I)
+# What a label's first words look like (see each pattern): an example or a preposition, an ordinal, a judging
+# or counting word, an aspect with a preposition, a how-to gerund.
+_LEADS = (_LABEL_LEAD, _ORDINAL_LEAD, _VAGUE_LEAD, _ASPECT_OF, _HOWTO_LEAD)
 _VERSION = re.compile(r"^v?\d+(?:\.\d+)*[a-z]?$", re.I)
 _ROMAN = re.compile(r"^(?:II|III|IV|VI|VII|VIII|IX|XI|XII)$")  # `- II : …` under `MHC class`: a numbered part
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
@@ -168,7 +171,7 @@ _AMOUNT_WITH_UNIT = re.compile(r"^[\d.,~\-]+\s*[^\W\d_]{0,4}$")
 _AMOUNT = r"[\d][\d.,]*\s*[^\W\d_]{0,4}"
 _AMOUNT_CHANGE = re.compile(rf"^{_AMOUNT}(?:\s*(?:->|=>|→|⇒|~|/|vs\.?)\s*{_AMOUNT})+$", re.I)  # `36GB → 9GB`
 _SLASH = re.compile(r"\s*/\s*")
-_LINKS_ONLY = re.compile(r"!?\[\[[^\]\[]*\]\]|!?\[[^\]\[]*\]\([^()\n]*\)|\[\^[^\]\[]*\]|https?://\S+|\([A-Za-z0-9 ,\-]*\)|"
+_LINKS_ONLY = re.compile(r"!?\[\[[^\]\[]*\]\]|!?\[[^\]\[]*\]\([^()\n]*\)|\[\^[^\]\[]*\]|https?://\S+|\([a-z0-9 ,\-]*\)|"
                          r"\b(?:and|et al|etc)\b|[,;.\s]+", re.I)
 _ARITHMETIC = re.compile(r"^\(?[-+]?\d[\d.,]*\)?(?:\s*[-+*/×÷^=]\s*\(?[-+]?\d[\d.,]*\)?)+$")
 _VALUE_FIRST = re.compile(r"^[-+]?\d+(?:[.,]\d+)?%?(?:,|\s*$|\s*(?:~|-|to|이상|이하|정도)\s)")
@@ -231,9 +234,8 @@ def is_stop_term(term: str, extra: frozenset[str] = frozenset()) -> bool:
     key = term_key(_SYMBOLS.sub("", term))  # emoji and symbols around a label do not hide it
     if key in STOP_TERMS or key in extra:
         return True
-    if _LABEL_LEAD.match(term.strip()) or _ORDINAL_LEAD.match(term.strip()):
-        return True
-    if _VAGUE_LEAD.match(term.strip()) or _ASPECT_OF.match(term.strip()) or _HOWTO_LEAD.match(term.strip()):
+    t = term.strip()
+    if any(lead.match(t) for lead in _LEADS):
         return True
     words = term.split()
     if len(words) >= 2 and is_hangul_word(words[-1]) and words[-1].endswith(ACTIVITY_END) \
@@ -241,13 +243,13 @@ def is_stop_term(term: str, extra: frozenset[str] = frozenset()) -> bool:
         return True
     if key.startswith(LABEL_PREFIXES) or key.endswith(LABEL_SUFFIXES):
         return True
-    if any(is_hangul_word(w) and (w.startswith(_JOURNAL_KO) or w.endswith(_JOURNAL_KO)) for w in words):
+    if any(is_hangul_word(w) and (w.startswith(JOURNAL_KO) or w.endswith(JOURNAL_KO)) for w in words):
         return True  # `면접`, `인턴생활`, `취업 특강`, `국방 AI 대회 진행`: a bootcamp day, not a concept
     if len(words) >= 2 and words[0] in ("관련", "related"):
         return True  # `관련 장비`: the things related to the section's subject, a label
     if key.endswith("정리") and _summary_not_theorem(words):
         return True
-    return bool(_LABEL_NUMBERED.match(term.strip()))
+    return bool(_LABEL_NUMBERED.match(t))
 
 
 _SUMMARY_STEMS = tuple(term_key(w) for w in "강의 학습 내용 개념 수업 공부 논문 코드 요약 오늘 주간 일일 복습 이론 실습 문법 핵심".split())
@@ -286,6 +288,10 @@ def sentence_like(term: str) -> bool:
             return True
         if len(last) >= 2 and last.endswith(_PARTICLE_END):
             return True  # `문장에`, `미분에서 경사상승법으로`: a particle ends it, the sentence goes on
+        if len(words) <= 2 and len(last) >= 2 and last.endswith(("은", "는")):
+            return True  # `좋은`, `마지막 모델은`: an adjective before its noun, or a topic the sentence goes on from
+        if last.endswith("것") and (len(words) >= 2 or len(last) >= 3):
+            return True  # `도전/시도할 것`, `잘했던 것`: things done or to do, not a name
     if len(words) >= 2 and is_hangul_word(words[0]) and words[0].endswith(_ADNOMINAL):
         return True
     for w in words[:-1]:
@@ -294,10 +300,6 @@ def sentence_like(term: str) -> bool:
         if len(words) >= 3 and is_hangul_word(w) and len(w) >= 2 and w.endswith(_CLAUSE_MARKERS):
             return True
     lowered = [w.lower().strip(",.") for w in words]
-    if len(words) <= 2 and len(last) >= 2 and is_hangul_word(last) and last.endswith(("은", "는")):
-        return True  # `좋은`, `마지막 모델은`: an adjective before its noun, or a topic that the sentence goes on from
-    if is_hangul_word(last) and last.endswith("것") and (len(words) >= 2 or len(last) >= 3):
-        return True  # `도전/시도할 것`, `잘했던 것`: things done or to do, not a name
     if len(words) >= 2 and lowered[0] in _CONNECTIVES:
         return True  # `그런데 일단 조건`, `However the gradient …`: goes on from the sentence before
     if len(words) >= 2 and lowered[0] in _IMPERATIVES and not _HANGUL.search(t):

@@ -19,7 +19,7 @@ import re
 from functools import lru_cache
 
 from ..models import Candidate, term_key
-from .checks import LABEL_WORDS
+from .checks import JOURNAL_KO, LABEL_WORDS
 from .weights import BIAS, WEIGHTS
 
 DEFAULT_MIN_CONFIDENCE = 0.62
@@ -34,11 +34,9 @@ _EN_FUNCTION = {"the", "a", "an", "to", "not", "no", "how", "why", "what", "when
                 "our", "my", "we", "you", "i", "they", "there", "here"}  # words of a clause, not of a name
 
 # Words of a study log or a bootcamp day (the audit's journal class): sections, meetings, people.
-_JOURNAL_WORDS = tuple(term_key(w) for w in """
-피어세션 멘토링 회고 오늘 어제 내일 특강 스크럼 데일리 오피스아워 마스터클래스 스터디 과제 면접 인턴 취업 팀원
-수강 대회 세미나 잡담 일기 할일 느낀점 배운점 daily scrum retrospective meeting mentoring standup homework
-journal diary weekly 주차 일차
-""".split())
+_JOURNAL_WORDS = tuple(term_key(w) for w in (*JOURNAL_KO, *"""
+오늘 어제 내일 과제 daily scrum retrospective meeting mentoring standup homework journal diary weekly
+""".split()))  # (a term holding one of JOURNAL_KO is already rejected as a stop term: checks.is_stop_term)
 
 _KO_DEFINING_END = re.compile(
     r"(?:이다|한다|된다|있다|없다|같다|의미한다|말한다|뜻한다|나타낸다|가리킨다|부른다|칭한다|한다고|이며|이고|으로|로서|"

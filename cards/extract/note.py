@@ -100,12 +100,11 @@ class NoteExtractor:
         if not fields:
             return
         kept = []
-        for c in self.cands:
-            if term_key(c.term) in fields:
-                self.rejs.append(Rejection(term=c.term[:120], definition=c.definition[:300], reason="field",
-                                           rule=c.rule, source=c.source,
-                                           detail=f"the same name heads a part of {len(by_key[term_key(c.term)])} "
-                                                  "sections about different subjects"))
+        for c in self.cands:  # (in note order: the rejections are listed as they come)
+            key = term_key(c.term)
+            if key in fields:
+                self.reject_candidate(c, "field", f"the same name heads a part of {len(by_key[key])} sections "
+                                                  "about different subjects")
             else:
                 kept.append(c)
         self.cands = kept
@@ -347,6 +346,11 @@ class NoteExtractor:
     def reject(self, i: int, term: str, definition: str, reason: str, rule: str = "", detail: str = "") -> None:
         self.rejs.append(Rejection(term=term[:120], definition=definition[:300], reason=reason, rule=rule,
                                    detail=detail, source=Source(path=self.path, line=self.b[i].line)))
+
+    def reject_candidate(self, c: Candidate, reason: str, detail: str = "") -> None:
+        """A candidate made and then turned down (a field, or held back as unsure), with its own rule and line."""
+        self.rejs.append(Rejection(term=c.term[:120], definition=c.definition[:300], reason=reason, rule=c.rule,
+                                   detail=detail, source=c.source))
 
     def structure(self, i: int, region, term: str) -> dict[str, float]:
         """Evidence about where a candidate sits: the kind of line, its depth, what explains it, how often the

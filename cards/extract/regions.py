@@ -219,8 +219,7 @@ def bare_term(ex: NoteExtractor, i: int) -> None:
             nxt = ex.b[i + 1]  # `**Bold term**` or a bare term line, then a paragraph that explains it
             if nxt.kind == "para" and nxt.line - x.line <= 2 and not ex.is_pair_line(i + 1) \
                     and (EMPH.match(x.text.strip()) or ex.term_line(i + 1) is None):
-                region = [j for j in range(i + 1, min(len(ex.b), i + 1 + MAX_FOLLOW_LINES))
-                          if ex.b[j].group == nxt.group]
+                region = _paragraph(ex, i + 1)
                 region += _after_short_lead(ex, region)
                 rule = "B104"
     else:
@@ -237,6 +236,11 @@ def bare_term(ex: NoteExtractor, i: int) -> None:
     block_card(ex, i, term, aliases, region, rule)
 
 
+def _paragraph(ex: NoteExtractor, j: int) -> list[int]:
+    """The blocks of the paragraph that starts at block j (at most MAX_FOLLOW_LINES of them)."""
+    return [k for k in range(j, min(len(ex.b), j + MAX_FOLLOW_LINES)) if ex.b[k].group == ex.b[j].group]
+
+
 def _after_short_lead(ex: NoteExtractor, region: list[int]) -> list[int]:
     """The paragraph after a lead too short to explain anything (`**Huffman coding**`, `압축 알고리즘 중 하나`,
     then the paragraph that says how it works): it goes on explaining the same term."""
@@ -248,7 +252,7 @@ def _after_short_lead(ex: NoteExtractor, region: list[int]) -> list[int]:
         if nxt.kind != "para" or nxt.line - ex.b[last].line > 2 or ex.is_pair_line(last + 1) \
                 or ex.term_line(last + 1) is not None:
             break
-        group = [j for j in range(last + 1, min(len(ex.b), last + 1 + MAX_FOLLOW_LINES)) if ex.b[j].group == nxt.group]
+        group = _paragraph(ex, last + 1)
         out += group
         said += sum(len(CAPTION.sub("", clean_inline(ex.b[j].text))) for j in group)
         last = group[-1]

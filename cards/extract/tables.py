@@ -34,8 +34,6 @@ def table(ex: NoteExtractor, i: int) -> None:
     named = h0 in _TERM_HEADERS or h1 in _DEFINITION_HEADERS
     cells = [(j, clean_inline(ex.b[j].cells[0]) if ex.b[j].cells else "",
               ex.b[j].cells[1] if len(ex.b[j].cells) > 1 else "") for j in rows]
-    more = {j: [c for c in ex.b[j].cells[2:3] if definition_problem(clean_inline(c), c) != "no text"]
-            for j in rows} if len(header) == 3 else {}  # (not a column of links to where each was taught)
     if not named:  # no telling header: short names in the first column, longer text in the second
         ok = [c for c in cells if c[1] and not term_problem(parse_term(c[1])[0], ex.s.stop_terms)]
         avg0 = sum(len(c[1]) for c in cells) / len(cells)
@@ -52,4 +50,7 @@ def table(ex: NoteExtractor, i: int) -> None:
             ex.reject(j, term, "", "no definition", "T201")
         else:
             # a third column says more of the same row (`ASIC | Application Specific IC | 특정 목적만을 위한 칩`)
-            ex.emit(j, term, aliases, [c.replace("<br>", "\n").strip() for c in [right, *more.get(j, [])]], "T201")
+            third = ex.b[j].cells[2] if len(header) == 3 and len(ex.b[j].cells) > 2 else ""
+            if definition_problem(clean_inline(third), third) == "no text":
+                third = ""  # empty, or a column of links to where each term was taught
+            ex.emit(j, term, aliases, [c.replace("<br>", "\n").strip() for c in (right, third) if c], "T201")
