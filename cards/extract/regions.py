@@ -33,6 +33,7 @@ PATTERNS = [
 ]
 
 MAX_FOLLOW_LINES = 40
+MAX_LATER_PARAGRAPHS = 3  # how far past a lead that never names its term the defining paragraph is looked for
 MAX_SECTION_LINES = 40
 SHORT_LEAD_CHARS = 20  # a first paragraph shorter than this only names a kind (`압축 알고리즘 중 하나`)
 # How a sentence (not a title) ends: `…표현하는 것`, `…가능하다.`, `… is a list of numbers.`
@@ -43,6 +44,14 @@ _LABEL_HEAD = re.compile(r"^(?:(?:stage|step|part|phase|task|new task|chapter|le
 _DEFINES = re.compile(r"(?:이다|한다|의미한다|말한다|뜻한다|부른다|불린다|(?:이)?라고 한다|(?:이)?라 한다|나타낸다|가리킨다|"
                       r"것이다|방법이다|기법이다|모델이다)[.!]?\s*$|\b(?:is|are) (?:a|an|the|called)\b|\brefers? to\b|"
                       r"\b(?:called|known as|defined as)\b", re.I)
+
+
+# After a name that opens a sentence: a Korean topic or subject particle, `이란`, or an English copula.
+_SUBJECT_AFTER = re.compile(r"\s*(?:\([^()]*\)\s*)?(?:(?:은|는|이란|란|이라는|이|가)(?=[\s,.]|$)|(?:is|are|refers?|means?)\b)",
+                            re.I)
+# The subject a sentence opens with: up to four words before a topic particle or a copula (`Cloud는 …`, `품사란 …`,
+# `On-premise servers are …`).
+_OPENING_SUBJECT = re.compile(r"^(\S+(?:\s\S+){0,3}?)(?:(?:은|는|이란|란)(?=\s)|\s(?:is|are)\s)")
 
 
 def heading(ex: NoteExtractor, i: int) -> None:
@@ -174,7 +183,7 @@ def defining_first(ex: NoteExtractor, region: list[int], names: list[str]) -> li
         if y.kind != "para":
             continue
         text = clean_inline(y.text)
-        if any(k in text_key(text) for k in keys) and _DEFINES.search(text):
+        if _names_it(text, keys):
             group = [k for k in region if ex.b[k].group == y.group]
             if group[0] == region[0]:
                 return region
@@ -221,6 +230,7 @@ def bare_term(ex: NoteExtractor, i: int) -> None:
                     and (EMPH.match(x.text.strip()) or ex.term_line(i + 1) is None):
                 region = _paragraph(ex, i + 1)
                 region += _after_short_lead(ex, region)
+                region = _defining_later(ex, region, parse_term(clean_inline(x.text))) or region
                 rule = "B104"
     else:
         return
@@ -234,6 +244,54 @@ def bare_term(ex: NoteExtractor, i: int) -> None:
             ex.reject(i, term, "", problem, rule)
         return
     block_card(ex, i, term, aliases, region, rule)
+
+
+def _names_it(text: str, keys: list[str]) -> bool:
+    """`text` is a sentence about one of the names (keys): it opens with one as its subject (`Edge device는 …`,
+    `품사 태깅은 …`, `Edge devices are …`) or names one and reads as a definition (`… 이를 PEFT라고 부른다`)."""
+    key = text_key(text)
+    for k in keys:
+        for name in {k, k[:-1] if k.endswith("s") and len(k) > 3 else k}:
+            if key.startswith(name) and _SUBJECT_AFTER.match(_after_key(text, len(name))):
+                return True
+    return any(k in key for k in keys) and bool(_DEFINES.search(text))
+
+
+def _after_key(text: str, n: int) -> str:
+    """What follows the first `n` key characters of `text` (`text_key` drops spaces, marks and case)."""
+    seen = 0
+    for pos, ch in enumerate(text):
+        if seen >= n:
+            return text[pos:]
+        if text_key(ch):
+            seen += 1
+    return ""
+
+
+def _defining_later(ex: NoteExtractor, region: list[int], named: tuple[str, list[str]]) -> list[int]:
+    """After a term line, a lead that never names the term (an image, its caption, a sentence about something
+    else: `Cloud는 …` under `**Edge devices**`) and, a paragraph or two further on, the sentence that does
+    (`Edge device는 …`): that paragraph is the back. [] when the lead names the term or nothing later does."""
+    term, aliases = named
+    keys = [k for k in (term_key(n) for n in (term, *aliases)) if len(k) >= 2]
+    if not keys or not region:
+        return []
+    for j in region:  # only a lead of images and captions, or of sentences about something else, is passed over
+        text = CAPTION.sub("", clean_inline(ex.b[j].text)).strip()
+        subject = _OPENING_SUBJECT.match(text)
+        if text and (not subject or any(k.rstrip("s") in term_key(subject.group(1)) for k in keys)):
+            return []
+    j, groups = region[-1] + 1, 0
+    while j < len(ex.b) and groups < MAX_LATER_PARAGRAPHS:
+        y = ex.b[j]
+        if y.kind != "para" or ex.is_pair_line(j) or ex.term_line(j) is not None:
+            return []
+        group = _paragraph(ex, j)
+        if _names_it(clean_inline(y.text), keys):
+            return group
+        groups += 1
+        j = group[-1] + 1
+    return []
 
 
 def _paragraph(ex: NoteExtractor, j: int) -> list[int]:
