@@ -180,6 +180,9 @@ CAPTION = re.compile(r"[*_]*\[\s*(?:img|image|fig|figure|그림|사진)\b[^\[\]]
 _ABOUT_NOTE = re.compile(r"^(?:본|이)\s?(?:자료|글|포스트|포스팅|노트|문서)(?:는|은|에서는)\s|^이번\s?(?:포스팅|글)|"
                          r"^(?:this|these)\s(?:post|note|notes|article|page|document)\b|^in this (?:post|note|article)\b", re.I)
 _COMPLEXITY = re.compile(r"^(?:[OΘΩoθω]|Theta|Omega)\s*\((?:[^()]|\([^()]*\))*\)(?:\s+[^\s.]+){0,3}\.?$")
+# A row of a complexity table: a cost first, maybe under an operation's name (`O(n) for worst case`,
+# `Search: O(1) {Average} O(n) {Worst case}`).
+_COMPLEXITY_ROW = re.compile(r"^(?:[^:：\n]{1,30}[:：]\s*)?(?:[OΘΩ]|Theta|Omega|Big-O)\s*\(")
 _PLUS_NAME = re.compile(r"[^\W_]\s?\+{1,2}$")  # `C++`, `U-Net ++`, `U-Net 3+`: the pluses are part of the name
 _LATEX = re.compile(r"\\[A-Za-z]+|[{}]")
 _INLINE_MATH = re.compile(r"\$[^$]+\$")
@@ -383,8 +386,8 @@ def definition_problem(text: str, raw: str = "") -> str | None:
             return "number"  # an amount with a remark, or changing: `12GB (sharding 가능)`, `36GB → 9GB`
     if _VALUE_FIRST.match(t):
         return "number"  # `decay rate = 0.9, stepsize는 …`: a value, not an explanation
-    if _COMPLEXITY.match(t):
-        return "number"  # `Insertion : O(1)`, `Space: O(n) for pointers`: a row of a complexity table
+    if _COMPLEXITY.match(t) or all(_COMPLEXITY_ROW.match(ln.strip()) for ln in t.split("\n") if ln.strip()):
+        return "number"  # `Insertion : O(1)`, `at start: O(n) - requires shifting …`: rows of a complexity table
     if "$" not in t and "\\" not in t and _few_letters(t):
         return "number"  # `0.7310 -> 0.7294 (T=20)`: scores and measurements, hardly a word among them
     for sep in (_SLASH, _COMMA):
