@@ -84,7 +84,7 @@ LABEL_WORDS = {term_key(w) for w in """
 배경 개념 형태 특징 장점 단점 장단점 한계 한계점 목적 의미 효과 차이 차이점 조건 종류 유형 방법 방식 이유 원인 과정 구조 원리 예시 예제 예
 정의 설명 요약 정리 결론 목표 문제 문제점 해결 해결책 해결방법 개선 개선점 적용 사용 사용법 활용 활용방안 구현 실습 소개 역할 용도 특성 성질
 구성 구성요소 분류 단계 절차 순서 흐름 동작 동작원리 작동 작동원리 기능 필요성 중요성 의의 등장배경 비교 관계 결과 성능 한계점 주의점 주의사항
-용어 기본 기초 기본개념 개요 설명 참고 팁 후기 소감 질문 답변 내용 주제 계획 일정
+용어 기본 기초 기본개념 개요 개론 입문 설명 참고 팁 후기 소감 질문 답변 내용 주제 계획 일정
 solution solutions problem problems handling trade-off tradeoff tradeoffs lecture team example examples
 motivation overview background requirements requirement trick tricks homework process analogy summary
 definition definitions intuition idea ideas approach approaches method methods usage use uses application applications
@@ -107,7 +107,7 @@ LABEL_SUFFIXES = tuple(term_key(s) for s in [
     "느낀 점", "배운 점", "기록", "목표", "과제", "마무리", "리뷰 일정", "스크럼", "복습", "예습", "예시", "예제",
     "프로젝트", "recap", "webinar", "meeting", "takeaways", "considerations", "peer session", "tips", "팁", "config",
     "configuration", "setting", "settings", "할 점", "운 점", "던 점", "분야", "종류", "자료", "introduction", "intro",
-    "overview", "summary", "review", "basics", "outline"])
+    "overview", "summary", "review", "basics", "outline", "개론", "입문"])
 # Words of a study log or a bootcamp day (meetings, talks, job hunting, contests): a term that holds one is a part of
 # the day. (`과제` is left out: it also means "task", as in 다중 과제 학습.)
 JOURNAL_KO = tuple("""
