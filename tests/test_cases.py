@@ -91,6 +91,8 @@ def test_class_case(case):
         if reason != "any":
             got = [r.reason for r in rejections if r.term == term]
             assert reason in got, f"{term!r}: {got}"
+    for term, reason in (case.get("rejected") or {}).items():  # one candidate of it turned down, another kept
+        assert reason in [r.reason for r in rejections if r.term == term], [(r.term, r.reason) for r in rejections]
 
 
 def test_every_pattern_has_a_case():
@@ -100,7 +102,8 @@ def test_every_pattern_has_a_case():
 
 def test_every_extraction_reason_has_a_case():
     covered = {case["reason"] for case in _load("negatives.yaml")}
-    covered |= {r for case in _load("classes.yaml") for r in (case.get("not") or {}).values()}
+    covered |= {r for case in _load("classes.yaml") for r in [*(case.get("not") or {}).values(),
+                                                              *(case.get("rejected") or {}).values()]}
     # reasons that come from rule files or validation are covered in test_rules.py / test_models.py
     elsewhere = {"topic stop-term", "pattern off", "regex timeout", "invalid"}
     assert set(REJECTION_REASONS) - elsewhere <= covered, set(REJECTION_REASONS) - elsewhere - covered

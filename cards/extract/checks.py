@@ -48,6 +48,8 @@ REJECTION_REASONS = {
     "regex timeout": "a rule file's regex took too long on this line",
     "field": "the same name heads a part of several sections about different subjects (`Pipeline` under each "
              "model, `Phase` under each paper): a field of each, not a concept",
+    "restated": "a heading and, right under it, the same term's own pair explain it once: the section is the card, "
+                "or the pair is when the section goes on to other terms' pairs",
     "about the note": "the explanation speaks of the note itself (`본 자료는 … 정리한 내용입니다`, `This note should "
                       "mention …`), not of the term",
     "example": "an item listed under examples or uses of something else (`활용 방안`, `Use cases`, `예시`)",

@@ -80,6 +80,48 @@ class NoteExtractor:
         for up in self.s.extra:
             lines.user_pattern(self, up)
         self.drop_fields()
+        self.drop_restated()
+
+    def drop_restated(self) -> None:
+        """A heading or term line whose section opens with the same term's own pair (`### 하드웨어` then
+        `- 하드웨어: …`) explains the term twice in one place: one card, not one back holding the other.
+        The pair is the card when the section goes on to pairs of other terms (it would swallow them);
+        otherwise the section is (it holds the pair and says more)."""
+        pairs: dict[str, list[Candidate]] = {}
+        for c in self.cands:
+            if c.rule[:1] == "C":
+                pairs.setdefault(term_key(c.term), []).append(c)
+        made = {term_key(c.term) for c in self.cands}
+        drop: dict[int, str] = {}
+        for c in self.cands:
+            if c.rule not in ("B101", "B104"):
+                continue
+            inside = [p for p in pairs.get(term_key(c.term), ())
+                      if p.source.line > c.source.line and p.definition.split("\n")[0][:40] in c.definition]
+            if not inside:
+                continue
+            own = inside[0].definition.split("\n")[0][:40]
+            body = c.definition.split("\n")
+            others = 0
+            for ln in body[1:]:
+                if ln[:1].isspace():
+                    continue  # a pair nested under the term's own one is a part of it (`y축: …` under `ROC curve: …`)
+                sp = lines.split_line(self, ln)
+                others += bool(sp and not sp.problem and term_key(sp.term) in made - {term_key(c.term)})
+            if own in body[0] and others:
+                drop[id(c)] = f"its section goes on to other terms' pairs; the line {inside[0].source.line} pair is the card"
+            else:
+                for p in inside:
+                    drop[id(p)] = f"part of the section at line {c.source.line}, which is the card"
+        if not drop:
+            return
+        kept = []
+        for c in self.cands:
+            if id(c) in drop:
+                self.reject_candidate(c, "restated", drop[id(c)])
+            else:
+                kept.append(c)
+        self.cands = kept
 
     def drop_fields(self) -> None:
         """A name that heads a part of each of several sibling sections (`Pipeline` under R-CNN, SPPNet and
