@@ -125,7 +125,8 @@ _LABEL_NUMBERED = re.compile(
     re.I)
 
 # Leading words that make a left side an example, a case or a prepositional phrase, not a term.
-_LABEL_LEAD = re.compile(r"^(?:(?:example|examples|ex\.|e\.g\.|case|for|in|on|with|to|of|by|from|about|예제|예시|예"
+_LABEL_LEAD = re.compile(r"^(?:(?:example|examples|ex\.|e\.g\.|case|for|in|on|with|to|of|by|from|about|beyond|towards?|"
+                         r"예제|예시|예"
                          r"|considerations?|thoughts?|questions?|notes?|worried|tips?|takeaways?|lessons?)(?:\s*:)?\s+"
                          r"|(?:ex|cf|eg|e\.g|참고|예)\s*\)"
                          r"|\[\s*(?:img|image|gif|math|fig|figure|table|그림|표|사진|수식)\b)", re.I)
@@ -203,7 +204,8 @@ _CLAUSE_MARKERS = ("이", "가", "은", "는", "에서", "에게", "으로", "�
                    "해서", "하면", "보다", "처럼", "만큼")
 _PARTICIPLE_LEAD = re.compile(r"^[A-Za-z]+ed\s+(?:with|on|to|for|as|by|in|from|into|of)\b", re.I)
 _IMPERATIVES = set("try see remember don't dont let's lets consider note refer imagine suppose assume recall check need"
-                   .split())
+                   " use add make install put choose avoid prefer pick import understand".split())
+_NOT_IMPERATIVE = re.compile(r"^use\s+cases?\b", re.I)  # `Use case`: a name
 _CONNECTIVES = set("그런데 그래서 하지만 그리고 따라서 그러나 그러면 근데 그럼 그러므로 게다가 결국 however but therefore thus hence".split())
 # Verbs in a form that is never a noun in a term's middle (`maps`, `means`, `reduce` are left out: `Feature maps
 # visualization`, `Map Reduce framework`).
@@ -307,7 +309,7 @@ def sentence_like(term: str) -> bool:
     lowered = [w.lower().strip(",.") for w in words]
     if len(words) >= 2 and lowered[0] in _CONNECTIVES:
         return True  # `그런데 일단 조건`, `However the gradient …`: goes on from the sentence before
-    if len(words) >= 2 and lowered[0] in _IMPERATIVES and not _HANGUL.search(t):
+    if len(words) >= 2 and lowered[0] in _IMPERATIVES and not _HANGUL.search(t) and not _NOT_IMPERATIVE.match(t):
         return True  # `Try followings`, `Check the image below`: tells the reader what to do
     if _PARTICIPLE_LEAD.match(t):
         return True  # `Associated with user/client via a Cookie`, `Categorized into`: the rest of a sentence
