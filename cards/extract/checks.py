@@ -205,6 +205,8 @@ _CLAUSE_MARKERS = ("이", "가", "은", "는", "에서", "에게", "으로", "�
 _PARTICIPLE_LEAD = re.compile(r"^[A-Za-z]+ed\s+(?:with|on|to|for|as|by|in|from|into|of)\b", re.I)
 _IMPERATIVES = set("try see remember don't dont let's lets consider note refer imagine suppose assume recall check need"
                    " use add make install put choose avoid prefer pick import understand".split())
+# Subjects of a clause; never the first word of a name (`IT`, `He Initialization`, `You Only Look Once` are names).
+_PRONOUNS = set("It it They they We we There there These these Those those".split())
 _NOT_IMPERATIVE = re.compile(r"^use\s+cases?\b", re.I)  # `Use case`: a name
 _CONNECTIVES = set("그런데 그래서 하지만 그리고 따라서 그러나 그러면 근데 그럼 그러므로 게다가 결국 however but therefore thus hence".split())
 # Verbs in a form that is never a noun in a term's middle (`maps`, `means`, `reduce` are left out: `Feature maps
@@ -309,6 +311,8 @@ def sentence_like(term: str) -> bool:
     lowered = [w.lower().strip(",.") for w in words]
     if len(words) >= 2 and lowered[0] in _CONNECTIVES:
         return True  # `그런데 일단 조건`, `However the gradient …`: goes on from the sentence before
+    if len(words) >= 2 and words[0] in _PRONOUNS:
+        return True  # `It depends`, `These can also be used`: a clause about something said before
     if len(words) >= 2 and lowered[0] in _IMPERATIVES and not _HANGUL.search(t) and not _NOT_IMPERATIVE.match(t):
         return True  # `Try followings`, `Check the image below`: tells the reader what to do
     if _PARTICIPLE_LEAD.match(t):

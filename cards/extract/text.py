@@ -113,6 +113,16 @@ def without_scaffold(lines: list[str]) -> list[str]:
     return out
 
 
+_HEAD_PARENS = re.compile(r"\([^()]*\)")
+
+
+def _is_sentence_head(head: str) -> bool:
+    """A bullet that says something on its own (five words or more, not counting a parenthesis), not one that
+    only names what the lines nested under it explain (`R-CNN`, `YOLO Family (You Only Look Once)`,
+    `작동 순서`) or introduces them (`…:`)."""
+    return len(_HEAD_PARENS.sub(" ", head).split()) >= 5 and not head.endswith((":", "："))
+
+
 def within_budget(lines: list[str], runs: list[int | None] | None = None) -> list[str]:
     """A back leads with its first explanation and keeps what follows only up to about three times that
     lead (and a few lines more): the rest is support, not a second essay (a section that goes on about
@@ -138,6 +148,9 @@ def within_budget(lines: list[str], runs: list[int | None] | None = None) -> lis
         if out and used > budget:
             run = chunk_runs[n]
             if run is None or run != chunk_runs[n - 1] or used > 2 * budget:
+                head = clean_inline(chunk[0]).strip()
+                if len(chunk) > 1 and used - w + weight(chunk[0]) <= budget and _is_sentence_head(head):
+                    out.append(chunk[0])  # a sentence that still fits, without the lines nested under it
                 break
         out += chunk
     return out
