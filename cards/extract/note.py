@@ -101,13 +101,17 @@ class NoteExtractor:
             if not inside:
                 continue
             own = inside[0].definition.split("\n")[0][:40]
+            said = text_key(inside[0].definition)
             body = c.definition.split("\n")
             others = 0
             for ln in body[1:]:
                 if ln[:1].isspace():
                     continue  # a pair nested under the term's own one is a part of it (`y축: …` under `ROC curve: …`)
                 sp = lines.split_line(self, ln)
-                others += bool(sp and not sp.problem and term_key(sp.term) in made - {term_key(c.term)})
+                key = term_key(sp.term) if sp and not sp.problem else ""
+                others += bool(key in made and key != term_key(c.term) and key not in said)
+                # (a pair of a name the term's own pair uses explains a part of it: `ELBO = Reconstruction
+                # Term - Prior Fitting Term`, then `Reconstruction Term : …`)
             if own in body[0] and others:
                 drop[id(c)] = f"its section goes on to other terms' pairs; the line {inside[0].source.line} pair is the card"
             else:

@@ -114,13 +114,19 @@ def without_scaffold(lines: list[str]) -> list[str]:
 
 
 _HEAD_PARENS = re.compile(r"\([^()]*\)")
+# A line that leads into what is nested under it: a question, `다음 3가지 이유`, `as follows`, or one that ends in
+# what it is about to list (`bean으로 등록하는 방법`, `steps`).
+_LEAD_IN = re.compile(r"[:：?？]$|^(?:what|how|why|when|which)\b|다음(?:과|의|\s*\d)|아래(?:와|의|\s*\d)|following|below|"
+                      r"as follows|"
+                      r"(?:방법|이유|종류|과정|단계|순서|조건|특징|장점|단점|예시|ways?|steps?|reasons?|types?|kinds?)\.?$",
+                      re.I)
 
 
 def _is_sentence_head(head: str) -> bool:
     """A bullet that says something on its own (five words or more, not counting a parenthesis), not one that
     only names what the lines nested under it explain (`R-CNN`, `YOLO Family (You Only Look Once)`,
-    `작동 순서`) or introduces them (`…:`)."""
-    return len(_HEAD_PARENS.sub(" ", head).split()) >= 5 and not head.endswith((":", "："))
+    `작동 순서`) or leads into them (`…:`, `What is PMI`, `다음 3가지 이유 때문에 중요하다`)."""
+    return len(_HEAD_PARENS.sub(" ", head).split()) >= 5 and not _LEAD_IN.search(head)
 
 
 def within_budget(lines: list[str], runs: list[int | None] | None = None) -> list[str]:
