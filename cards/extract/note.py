@@ -19,6 +19,7 @@ from .confidence import DEFAULT_MIN_CONFIDENCE
 from .terms import parse_term
 from .text import HTML_COMMENT, clean_inline, within_budget, without_scaffold
 
+MAX_CODE_LINES, MAX_CODE_CHARS = 12, 600  # a snippet a back ending in `:` introduces is shown up to this size
 FIELD_REPEATS = 3  # sections about different subjects that a field name must head a part of
 MENTION_WINDOW = 200  # blocks around a candidate in which a long note's mentions of its term are counted
 _EXAMPLE_LABELS = {term_key(w) for w in [
@@ -365,7 +366,12 @@ class NoteExtractor:
         plain = without_scaffold(kept)
         if len(plain) < len(kept):
             kept, kept_runs = plain, kept_runs[len(kept) - len(plain):] if kept_runs else None
-        body = "\n".join(within_budget(kept, kept_runs))
+        shown = within_budget(kept, kept_runs)
+        body = "\n".join(shown)
+        if len(shown) == len(kept) and body.rstrip().endswith((":", "：")):
+            code = self.code_after(region[-1] if region else i)
+            if code:  # `narrow types like this:` then the snippet it introduces
+                body += "\n```\n" + code + "\n```"
         problem = definition_problem(clean_inline(" ".join(ln.strip() for ln in body.split("\n"))), body)
         if problem:
             self.reject(i, term, body, problem, rule)
@@ -375,6 +381,17 @@ class NoteExtractor:
         self.cands.append(Candidate(term=term, definition=body, aliases=aliases, rule=rule,
                                     source=Source(path=self.path, line=self.b[i].line), context=ctx,
                                     evidence={**self.structure(i, region, term), **(evidence or {})}))
+
+    def code_after(self, j: int) -> str:
+        """The code block right after block j, when it is short enough to show on a card ("" otherwise)."""
+        if j + 1 >= len(self.b):
+            return ""
+        y = self.b[j + 1]
+        code = y.text.strip("\n")
+        if y.kind != "code" or y.line - self.b[j].line > 3 or not code.strip() \
+                or code.count("\n") >= MAX_CODE_LINES or len(code) > MAX_CODE_CHARS:
+            return ""
+        return code
 
     def introduced_lists(self, lines_: list[str], region) -> list[int | None] | None:
         """For each back line that shows a block of `region` (the last ones), the list it is an item of when
