@@ -302,6 +302,12 @@ class NoteExtractor:
         prev_line = self.b[last].line
         while j < len(self.b) and len(out) < regions.MAX_FOLLOW_LINES:
             y = self.b[j]
+            if y.kind == "math" and out and y.line - prev_line <= 2 \
+                    and clean_inline(self.b[out[-1]].text).rstrip().endswith((",", ":", "：")):
+                out.append(j)  # `… 이라 할 때,` then the formula the sentence goes on with
+                prev_line = y.line + y.text.count("\n") + 2
+                j += 1
+                continue
             if y.kind != "para" or y.line - prev_line > 2:
                 break
             if self.is_pair_line(j) or self.starts_block(j):
