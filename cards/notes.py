@@ -23,6 +23,7 @@ NOTE_SUFFIXES = {".md", ".markdown"}
 MAX_NOTE_BYTES = 20 * 1024 * 1024  # larger files are read only up to this size, with a warning
 
 _DATE_IN_NAME = re.compile(r"(\d{4}-\d{2}-\d{2})")
+_ZERO_WIDTH_LEAD = re.compile(r"^[\u200b\ufeff]+", re.M)  # invisible, yet they hide a line's `- ` or `#` from Markdown
 _H1 = re.compile(r"^#[ \t]+(\S[^\n]*)", re.M)  # closing #s are cut in Python (a regex tail is quadratic)
 
 
@@ -187,6 +188,7 @@ def parse_note(data: bytes, path: str, rel: str | None = None, root: str = "", m
         note = Note(path=path, rel=rel, root=root, text="", warnings=warns, mtime=mtime)
         return note
     meta, body, fm_warns = split_front_matter(text, path)
+    body = _ZERO_WIDTH_LEAD.sub("", body)
     warns += fm_warns
     title = meta.get("title")
     if not isinstance(title, str) or not title.strip():

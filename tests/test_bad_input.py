@@ -71,6 +71,13 @@ def test_line_numbers_survive_crlf_bom_and_front_matter(tmp_path):
     assert sgd["source"]["line"] == 5
 
 
+def test_zero_width_spaces_before_a_list_marker_do_not_hide_it(tmp_path):
+    # pasted text often carries an invisible U+200B before `- `; Markdown would read the line as a paragraph
+    _, cards = run(vault(tmp_path, "zw.md", "\u200b- Dropout : 뉴런 일부를 확률적으로 끈다\n".encode("utf-8")))
+    dropout = next(c for c in cards if c["term"] == "Dropout")
+    assert dropout["definition"] == "뉴런 일부를 확률적으로 끈다" and dropout["source"]["line"] == 1
+
+
 def test_nfd_korean_becomes_nfc(tmp_path):
     text = unicodedata.normalize("NFD", "- 메타러닝 : 학습하는 법을 학습\n")
     _, cards = run(vault(tmp_path, "nfd.md", text.encode("utf-8")))

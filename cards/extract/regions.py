@@ -46,6 +46,8 @@ _DEFINES = re.compile(r"(?:이다|한다|의미한다|말한다|뜻한다|부른
                       r"\b(?:called|known as|defined as)\b", re.I)
 
 
+# A paragraph that stops mid-sentence (`… 사라지게 하며`, `… 할 때,`): the next one goes on with it.
+_GOES_ON = re.compile(r"(?:[,，]|하며|이며|되며|하고|이고|되고|지만|는데|면서)\s*$")
 # After a name that opens a sentence: a Korean topic or subject particle, `이란`, or an English copula.
 _SUBJECT_AFTER = re.compile(r"\s*(?:\([^()]*\)\s*)?(?:(?:은|는|이란|란|이라는|이|가)(?=[\s,.]|$)|(?:is|are|refers?|means?)\b)",
                             re.I)
@@ -305,7 +307,8 @@ def _after_short_lead(ex: NoteExtractor, region: list[int]) -> list[int]:
     out: list[int] = []
     said = sum(len(CAPTION.sub("", clean_inline(ex.b[j].text))) for j in region)
     last = region[-1]
-    while said < SHORT_LEAD_CHARS and last + 1 < len(ex.b) and len(out) < MAX_FOLLOW_LINES:
+    while (said < SHORT_LEAD_CHARS or _GOES_ON.search(clean_inline(ex.b[last].text))) and last + 1 < len(ex.b) \
+            and len(out) < MAX_FOLLOW_LINES:
         nxt = ex.b[last + 1]
         if nxt.kind != "para" or nxt.line - ex.b[last].line > 2 or ex.is_pair_line(last + 1) \
                 or ex.term_line(last + 1) is not None:
