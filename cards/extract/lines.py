@@ -162,6 +162,10 @@ def line_pair(ex: NoteExtractor, i: int) -> bool:
     if not tail and x.kind == "para" and (i + 1 >= len(ex.b) or ex.b[i + 1].group != x.group) \
             and not after_pair_paragraph(ex, i):
         tail = ex.following_list(i)
+    if not tail and x.kind == "item" and x.first and x.ordered and i + 1 < len(ex.b):
+        nxt = ex.b[i + 1]  # `2. SQuAD 2.0 : …` then `- …` bullets written without indentation: they explain it
+        if nxt.kind == "item" and nxt.first and not nxt.ordered and nxt.depth == x.depth and nxt.line - x.line <= 2:
+            tail = ex.following_list(i)
     if sp.sep == "eq" and len(right.split()) <= 4 and not sentence_like(right) \
             and not _OPERATOR.search(right) and not term_problem(parse_term(right)[0]):
         # `Term = other name`: an alias; the explanation (if any) follows
