@@ -109,7 +109,7 @@ LABEL_SUFFIXES = tuple(term_key(s) for s in [
     "느낀 점", "배운 점", "기록", "목표", "과제", "마무리", "리뷰 일정", "스크럼", "복습", "예습", "예시", "예제",
     "프로젝트", "recap", "webinar", "meeting", "takeaways", "considerations", "peer session", "tips", "팁", "config",
     "configuration", "setting", "settings", "할 점", "운 점", "던 점", "분야", "종류", "자료", "introduction", "intro",
-    "overview", "summary", "review", "basics", "outline", "개론", "입문"])
+    "overview", "summary", "review", "basics", "outline", "개론", "입문", "goals", "limitations", "pros and cons"])
 # Words of a study log or a bootcamp day (meetings, talks, job hunting, contests): a term that holds one is a part of
 # the day. (`과제` is left out: it also means "task", as in 다중 과제 학습.)
 JOURNAL_KO = tuple("""
@@ -205,6 +205,9 @@ _CLAUSE_MARKERS = ("이", "가", "은", "는", "에서", "에게", "으로", "�
 _PARTICIPLE_LEAD = re.compile(r"^[A-Za-z]+ed\s+(?:with|on|to|for|as|by|in|from|into|of)\b", re.I)
 _IMPERATIVES = set("try see remember don't dont let's lets consider note refer imagine suppose assume recall check need"
                    " use add make install put choose avoid prefer pick import understand".split())
+_DISCOURSE = set("otherwise also moreover furthermore additionally finally meanwhile instead then else besides similarly "
+                 "alternatively likewise anyway nevertheless nonetheless".split())
+_ADVERB_LY = re.compile(r"^[A-Za-z]{3,}(?:ally|ively|ously|ently|antly|ately|edly|ingly|fully|lessly|arly)$")
 # Subjects of a clause; never the first word of a name (`IT`, `He Initialization`, `You Only Look Once` are names).
 _PRONOUNS = set("It it They they We we There there These these Those those".split())
 _NOT_IMPERATIVE = re.compile(r"^use\s+cases?\b", re.I)  # `Use case`: a name
@@ -309,6 +312,8 @@ def sentence_like(term: str) -> bool:
         if len(words) >= 3 and is_hangul_word(w) and len(w) >= 2 and w.endswith(_CLAUSE_MARKERS):
             return True
     lowered = [w.lower().strip(",.") for w in words]
+    if len(words) == 1 and (lowered[0] in _CONNECTIVES or lowered[0] in _DISCOURSE or _ADVERB_LY.match(words[0])):
+        return True  # `Otherwise : …`, `Chronologically:`: how a sentence goes on, never a name
     if len(words) >= 2 and lowered[0] in _CONNECTIVES:
         return True  # `그런데 일단 조건`, `However the gradient …`: goes on from the sentence before
     if len(words) >= 2 and words[0] in _PRONOUNS:
@@ -340,8 +345,8 @@ def term_problem(term: str, extra_stop: frozenset[str] = frozenset()) -> str | N
         return "url"
     if _NUMBERISH.match(t) or _VERSION.match(t) or _QUANTITY.match(t) or _ROMAN.match(t):
         return "number"
-    if t.count("$") % 2:
-        return "formula"  # a cut-off piece of math
+    if t.count("$") % 2 or t.startswith("$$"):
+        return "formula"  # a cut-off piece of math, or display math (`$$f = \begin{bmatrix}`)
     if t.startswith("$") and t.endswith("$"):
         return "formula"  # `$h_t$ : …`: a symbol of a formula, not a concept
     if _LATEX.search(_INLINE_MATH.sub("", t)):
