@@ -108,6 +108,8 @@ def split_line(ex: NoteExtractor, raw: str) -> Split | None:
         for mark in ("**", "__"):
             if right.startswith(mark) and left_raw.count(mark) % 2:
                 right = right[len(mark):].strip()  # `**GPU 0:** 28GB`: the colon sits inside the bold term
+            elif right.endswith(mark) and left_raw.count(mark) % 2 and right.count(mark) % 2:
+                right = right[:-len(mark)].strip()  # `**Term (TF) : 단어의 등장 빈도**`: the whole pair in bold
         code = False
         if "\x01" in hard[: m.start()]:
             named = _CODE_TERM.fullmatch(NUMBERING.sub("", left_raw.strip()).strip("*_ "))
