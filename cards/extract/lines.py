@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from ..models import term_key
 from . import regions
 from .checks import Pattern, definition_problem, is_label_term, is_technical_term, sentence_like, term_problem
 from .terms import NUMBERING, parse_term, question_term
@@ -205,8 +206,9 @@ def emphasised_lead(ex: NoteExtractor, i: int) -> bool:
     """C007: a sentence that opens with the term in bold or italics and goes on to explain it:
     `**커널(Kernel)**은 …`, `A **model** is …`, `In **supervised learning**, …`, `*Outliers* are …`."""
     x = ex.b[i]
-    if not ex.starts_text(i) or "*" not in x.text[:12] and "_" not in x.text[:12]:
-        return False
+    after_break = i > 0 and ex.b[i - 1].group == x.group and not clean_inline(ex.b[i - 1].text)
+    if not (ex.starts_text(i) or after_break) or "*" not in x.text[:12] and "_" not in x.text[:12]:
+        return False  # (after a line that is only `<br>`, a sentence starts as a paragraph would)
     m = _EMPH_LEAD.match(x.text.strip())
     if not m:
         return False
@@ -224,6 +226,12 @@ def emphasised_lead(ex: NoteExtractor, i: int) -> bool:
     tail = ex.own_tail(i)
     if not tail and back.rstrip().endswith((":", "：")):
         tail = ex.following_list(i) or ex.following_text(i, [])  # `*Macrophages* come from:` + what
+    for n, j in enumerate(tail):  # `**프로세스 (Process)**는 …` further on: the next term's own sentence
+        nxt = _EMPH_LEAD.match(ex.b[j].text.strip())
+        if nxt and _KO_TOPIC.match(nxt.group("rest")) \
+                and term_key(parse_term(clean_inline(nxt.group("term")))[0]) != term_key(term):
+            tail = tail[:n]
+            break
     if len(clean_inline(back).split()) < 2 and not tail:
         return False
     ex.emit(i, term, aliases, [back] + [ex.line_text(j, x.depth + 1) for j in tail], "C007", tail)

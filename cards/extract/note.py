@@ -8,6 +8,7 @@ blocks that explain it; `emit` checks the back, notes the evidence about where t
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -19,6 +20,7 @@ from .confidence import DEFAULT_MIN_CONFIDENCE
 from .terms import parse_term
 from .text import HTML_COMMENT, clean_inline, within_budget, without_scaffold
 
+_ONLY_BREAKS = re.compile(r"^\s*(?:<br\s*/?>\s*)+$", re.I)
 MAX_CODE_LINES, MAX_CODE_CHARS = 12, 600  # a snippet a back ending in `:` introduces is shown up to this size
 FIELD_REPEATS = 3  # sections about different subjects that a field name must head a part of
 MENTION_WINDOW = 200  # blocks around a candidate in which a long note's mentions of its term are counted
@@ -369,6 +371,9 @@ class NoteExtractor:
         runs = self.introduced_lists(lines_, region)
         kept = [ln for ln in lines_ if ln.strip()]
         kept_runs = [r for ln, r in zip(lines_, runs) if ln.strip()] if runs else None
+        while kept and _ONLY_BREAKS.match(kept[-1]):  # a `<br>` left after the last sentence
+            kept.pop()
+            kept_runs = kept_runs[:-1] if kept_runs else kept_runs
         plain = without_scaffold(kept)
         if len(plain) < len(kept):
             kept, kept_runs = plain, kept_runs[len(kept) - len(plain):] if kept_runs else None
