@@ -205,6 +205,8 @@ _CLAUSE_MARKERS = ("이", "가", "은", "는", "에서", "에게", "으로", "�
 _PARTICIPLE_LEAD = re.compile(r"^[A-Za-z]+ed\s+(?:with|on|to|for|as|by|in|from|into|of)\b", re.I)
 _IMPERATIVES = set("try see remember don't dont let's lets consider note refer imagine suppose assume recall check need"
                    " use add make install put choose avoid prefer pick import understand".split())
+_CJK_CLAUSE = re.compile(r"[，；。！？、]|[;；]$")  # clause punctuation: a name never holds it
+MAX_CJK_TERM_CHARS = 16  # Chinese or Japanese characters a term holds at most (`相对位置嵌入` has six)
 _DISCOURSE = set("otherwise also moreover furthermore additionally finally meanwhile instead then else besides similarly "
                  "alternatively likewise anyway nevertheless nonetheless".split())
 _ADVERB_LY = re.compile(r"^[A-Za-z]{3,}(?:ally|ively|ously|ently|antly|ately|edly|ingly|fully|lessly|arly)$")
@@ -311,6 +313,8 @@ def sentence_like(term: str) -> bool:
             return True
         if len(words) >= 3 and is_hangul_word(w) and len(w) >= 2 and w.endswith(_CLAUSE_MARKERS):
             return True
+    if _CJK.search(t) and (_CJK_CLAUSE.search(t) or len(_CJK.findall(t)) > MAX_CJK_TERM_CHARS):
+        return True  # `特征可以手动或自动进行工程化（或两者的混合…）；`: Chinese or Japanese runs a clause on without spaces
     lowered = [w.lower().strip(",.") for w in words]
     if len(words) == 1 and (lowered[0] in _CONNECTIVES or lowered[0] in _DISCOURSE or _ADVERB_LY.match(words[0])):
         return True  # `Otherwise : …`, `Chronologically:`: how a sentence goes on, never a name
