@@ -52,6 +52,8 @@ REJECTION_REASONS = {
                 "or the pair is when the section goes on to other terms' pairs",
     "about the note": "the explanation speaks of the note itself (`본 자료는 … 정리한 내용입니다`, `This note should "
                       "mention …`), not of the term",
+    "citation": "the explanation is only a citation: authors, a year, a venue (`Ian J. Goodfellow, ...`, "
+                "`2020년 11월 20일, CVPR`, `Hubel & Wiesel 1959`)",
     "example": "an item listed under examples or uses of something else (`활용 방안`, `Use cases`, `예시`)",
     "unsure": "held back: the evidence (shown in the detail) makes the candidate less sure than `min_confidence`; "
               "`--min-confidence 0` brings it in",
@@ -182,6 +184,14 @@ _VALUE_FIRST = re.compile(r"^[-+]?\d+(?:[.,]\d+)?%?(?:,|\s*$|\s*(?:~|-|to|이상
 CAPTION = re.compile(r"[*_]*\[\s*(?:img|image|fig|figure|그림|사진)\b[^\[\]]*\][*_]*", re.I)
 _ABOUT_NOTE = re.compile(r"^(?:본|이)\s?(?:자료|글|포스트|포스팅|노트|문서)(?:는|은|에서는)\s|^이번\s?(?:포스팅|글)|"
                          r"^(?:this|these)\s(?:post|note|notes|article|page|document)\b|^in this (?:post|note|article)\b", re.I)
+# A back that only cites: authors with initials or `et al.`, a date with at most a venue, or two names and a
+# year (`Ian J. Goodfellow, ...`, `2020년 11월 20일, CVPR`, `Hubel & Wiesel Cat Experiment 1959`).
+_CITATION = re.compile(
+    r"^[A-Z][\w'-]+(?:\s+[A-Z]\.)+\s+[A-Z][\w'-]+|\bet\s+al\b|"
+    r"^\(?(?:19|20)\d\d(?:년(?:\s*\d{1,2}월)?(?:\s*\d{1,2}일)?|[-./]\d{1,2}(?:[-./]\d{1,2})?)?\)?"
+    r"\s*(?:[,(]\s*[A-Z][\w&' -]{1,20}\)?)?$|"
+    r"^[A-Z][\w'-]+\s+(?:&|and)\s+[A-Z][\w'-]+\b[^.\n]{0,40}\b(?:19|20)\d\d\)?$")
+MAX_CITATION_WORDS = 10
 _COMPLEXITY = re.compile(r"^(?:[OΘΩoθω]|Theta|Omega)\s*\((?:[^()]|\([^()]*\))*\)(?:\s+[^\s.]+){0,3}\.?$")
 # A row of a complexity table: a cost first, maybe under an operation's name (`O(n) for worst case`,
 # `Search: O(1) {Average} O(n) {Worst case}`).
@@ -391,6 +401,8 @@ def definition_problem(text: str, raw: str = "") -> str | None:
         return "url"
     if _ABOUT_NOTE.match(t):
         return "about the note"
+    if "\n" not in t and len(t.split()) <= MAX_CITATION_WORDS and _CITATION.search(t):
+        return "citation"
     if _NUMBERISH.match(t) and len(t) < 12:
         return "number"
     if _ARITHMETIC.match(t):
