@@ -35,6 +35,7 @@ PATTERNS = [
 MAX_FOLLOW_LINES = 40
 MAX_LATER_PARAGRAPHS = 3  # how far past a lead that never names its term the defining paragraph is looked for
 MAX_SECTION_LINES = 40
+MAX_TITLE_NAME_WORDS = 5  # a list line of this many title-case words is a name (`Live Share Extension Pack`)
 SHORT_LEAD_CHARS = 20  # a first paragraph shorter than this only names a kind (`압축 알고리즘 중 하나`)
 # How a sentence (not a title) ends: `…표현하는 것`, `…가능하다.`, `… is a list of numbers.`
 _SENTENCE_END = re.compile(r"(?:다|것|음|함|됨|임|[a-z]{2}\.)[.!]?\s*$")
@@ -320,6 +321,15 @@ def _after_short_lead(ex: NoteExtractor, region: list[int]) -> list[int]:
     return out
 
 
+def _is_name(text: str) -> bool:
+    """A line that only names something: up to three words, or up to five in title case (`Live Share
+    Extension Pack`), no Korean and no full stop."""
+    words = text.split()
+    if HANGUL_SYLLABLE.search(text) or text.endswith("."):
+        return False
+    return len(words) <= 3 or len(words) <= MAX_TITLE_NAME_WORDS and all(w[:1].isupper() or w[:1].isdigit() for w in words)
+
+
 def block_card(ex: NoteExtractor, i: int, term: str, aliases: list[str], region: list[int], rule: str,
                lead: list[str] = ()) -> None:
     """A card from a term and the blocks that explain it, unless they only list names or show no text."""
@@ -336,8 +346,7 @@ def block_card(ex: NoteExtractor, i: int, term: str, aliases: list[str], region:
     rest = texts[1:] if intro else texts
     if rest and (len(rest) >= 2 or intro or len(texts) == 1) and not any(ex.b[j].kind == "math" for j in region) \
             and len({d for d, _ in rest}) == 1 \
-            and all(len(t.split()) <= 3 and not HANGUL_SYLLABLE.search(t)
-                    and not ex.is_pair_text(t) and not t.endswith(".") for _, t in rest):
+            and all(_is_name(t) and not ex.is_pair_text(t) for _, t in rest):
         ex.reject(i, term, "\n".join(lines), "only names", rule)
         return
     ex.emit(i, term, aliases, lines, rule, region)
