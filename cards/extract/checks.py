@@ -111,7 +111,9 @@ LABEL_SUFFIXES = tuple(term_key(s) for s in [
     "느낀 점", "배운 점", "기록", "목표", "과제", "마무리", "리뷰 일정", "스크럼", "복습", "예습", "예시", "예제",
     "프로젝트", "recap", "webinar", "meeting", "takeaways", "considerations", "peer session", "tips", "팁", "config",
     "configuration", "setting", "settings", "할 점", "운 점", "던 점", "분야", "종류", "자료", "introduction", "intro",
-    "overview", "summary", "review", "basics", "outline", "개론", "입문", "goals", "limitations", "pros and cons"])
+    "overview", "summary", "review", "basics", "outline", "개론", "입문", "goals", "limitations", "pros and cons",
+    "properties", "characteristics", "details", "advantages", "disadvantages", "benefits", "drawbacks",
+    "alternative names"])
 # Words of a study log or a bootcamp day (meetings, talks, job hunting, contests): a term that holds one is a part of
 # the day. (`과제` is left out: it also means "task", as in 다중 과제 학습.)
 JOURNAL_KO = tuple("""
