@@ -71,7 +71,7 @@ Question Answer Q A Meet_up 실험 참가자 모더레이터 발표 발표자 �
 Today TIL Q&A QnA FAQ such_as 예를_들어 What Why How When Where Who Which 왜 어떻게 무엇 언제 어디 누가 여기 여기로 거기
 이것 그것 저것 아래 위 다음 이전 Extra Extras Bonus TBD TBA 서론 본론 머리말 들어가며 마치며 나가며 오전 오후 아침 점심 저녁 현재 과거 미래 요즘 최근
 Solution Solutions Trick Tricks Homework Must_know Compromise Difficulty Difficulties Another_note Side_note Mitigation
-Requirements Requirement Handling Trade-off Trade-offs Tradeoff Takeaway Caveat Caveats Warning Reminder Remark Remarks
+Course Courses Lecture Lectures Lecture_notes Class_notes Requirements Requirement Handling Trade-off Trade-offs Tradeoff Takeaway Caveat Caveats Warning Reminder Remark Remarks
 title date layout tags tag categories category published use_math toc toc_sticky excerpt author description comments
 permalink math created created-at updated aliases
 Problem Problems Issue Issues Example Examples Input Inputs Output Outputs 주제 취업 인턴 후속_논문 논문 문제점 개선점 한계 한계점
